@@ -1,0 +1,91 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <mosquitto.h>
+
+#include "common/topic.h"
+#include "common/utf8.h"
+
+int
+topic_check_pub(const char *topic, size_t len, char *err, size_t errlen)
+{
+	if (len == 0) {
+		snprintf(err, errlen, "empty topic");
+		return -1;
+	}
+	if (!utf8_is_text(topic, len)) {
+		snprintf(err, errlen, "topic is not valid UTF-8");
+		return -1;
+	}
+	if (len > 65535) {
+		snprintf(err, errlen, "topic longer than 65535 bytes");
+		return -1;
+	}
+	if (mosquitto_pub_topic_check2(topic, len) != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen,
+		    "invalid topic '%.*s': wildcards + and # are not allowed "
+		    "when publishing", (int)(len > 200 ? 200 : len), topic);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+topic_unshare(const char *filter)
+{
+	const char *p;
+
+	if (strncmp(filter, "$share/", 7) != 0)
+		return filter;
+	p = strchr(filter + 7, '/');
+	return p != NULL ? p + 1 : filter;
+}
+
+int
+topic_check_sub(const char *filter, char *err, size_t errlen)
+{
+	size_t len = strlen(filter);
+	const char *f = filter;
+
+	if (len == 0) {
+		snprintf(err, errlen, "empty topic filter");
+		return -1;
+	}
+	if (!utf8_is_text(filter, len) || len > 65535) {
+		snprintf(err, errlen, "invalid topic filter: not UTF-8 text");
+		return -1;
+	}
+	if (strncmp(filter, "$share/", 7) == 0) {
+		const char *slash = strchr(filter + 7, '/');
+		const char *wild = strpbrk(filter + 7, "+#");
+
+		if (slash == NULL || slash == filter + 7 || slash[1] == '\0' ||
+		    (wild != NULL && wild < slash)) {
+			snprintf(err, errlen,
+			    "invalid shared subscription '%s': "
+			    "expected $share/GROUP/FILTER", filter);
+			return -1;
+		}
+		f = slash + 1;
+	}
+	if (mosquitto_sub_topic_check(f) != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen,
+		    "invalid topic filter '%s': + and # must stand alone "
+		    "between slashes, # only at the end", filter);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+topic_matches(const char *filter, const char *topic)
+{
+	bool result = false;
+
+	if (mosquitto_topic_matches_sub(topic_unshare(filter), topic,
+		&result) != MOSQ_ERR_SUCCESS)
+		return false;
+	return result;
+}

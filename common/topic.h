@@ -1,0 +1,17 @@
+/* Topic names and filters, checked and matched with libmosquitto's helpers. */
+#ifndef MQSSE_TOPIC_H
+#define MQSSE_TOPIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* 0 when TOPIC (LEN bytes) is a valid topic to publish to, else -1 + ERR. */
+int topic_check_pub(const char *topic, size_t len, char *err, size_t errlen);
+/* 0 when FILTER is a valid subscription filter ($share/G/F included). */
+int topic_check_sub(const char *filter, char *err, size_t errlen);
+/* FILTER without a "$share/GROUP/" prefix (a pointer into FILTER). */
+const char *topic_unshare(const char *filter);
+/* True when TOPIC matches FILTER (a $share prefix of FILTER is ignored). */
+bool topic_matches(const char *filter, const char *topic);
+
+#endif
