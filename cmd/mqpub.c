@@ -31,8 +31,16 @@
 /* After SIGINT/SIGTERM, acknowledgements are awaited this long. */
 #define DRAIN_MS 5000
 
-enum source { SRC_NONE, SRC_MESSAGE, SRC_FILE, SRC_STDIN_FILE, SRC_LINES,
-	SRC_NUL, SRC_NULL_MSG, SRC_JSON };
+enum source {
+	SRC_NONE,
+	SRC_MESSAGE,
+	SRC_FILE,
+	SRC_STDIN_FILE,
+	SRC_LINES,
+	SRC_NUL,
+	SRC_NULL_MSG,
+	SRC_JSON
+};
 
 enum {
 	OPT_REPEAT = MQCONN_OPT_END,
@@ -51,8 +59,8 @@ enum {
 struct pub {
 	struct mqconn conn;
 	enum source source;
-	const char *topic;	/* -t, or the -L path */
-	const char *message;	/* -m, or the file's contents */
+	const char *topic;   /* -t, or the -L path */
+	const char *message; /* -m, or the file's contents */
 	size_t message_len;
 	char *file_data;
 	bool retain, verbose;
@@ -68,7 +76,7 @@ struct pub {
 	unsigned char *qos0_mids; /* bitmap: mids of QoS 0 messages in flight */
 	uint64_t outstanding, outstanding_qos0;
 	uint64_t sent, bytes, refused, lost_qos0, bad_records;
-	uint64_t remaining;	/* copies of the fixed message still to send */
+	uint64_t remaining; /* copies of the fixed message still to send */
 	uint64_t start_ms;
 	bool rate_wait, input_done, closing, fatal, warned_props;
 	bool publishing, sync_done;
@@ -78,7 +86,8 @@ struct pub {
 static void
 usage(void)
 {
-	printf("Usage:\n"
+	printf(
+	    "Usage:\n"
 	    " mqpub [options] -t <topic> [-m <msg> | -f <file> | -s | -l | -0 | -n]\n"
 	    " mqpub [options] -j [-t <default topic>]\n"
 	    "\nPublish messages to an MQTT broker.\n"
@@ -113,7 +122,8 @@ static void
 set_source(struct pub *p, enum source s)
 {
 	if (p->source != SRC_NONE && p->source != s)
-		diag_usage("only one of -m, -f, -s, -l, -0, -n and -j may be given");
+		diag_usage(
+		    "only one of -m, -f, -s, -l, -0, -n and -j may be given");
 	p->source = s;
 }
 
@@ -159,40 +169,34 @@ read_file(const char *path, size_t *len)
 static void
 parse_args(struct pub *p, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		MQCONN_LONGOPTS,
-		{ "topic", required_argument, NULL, 't' },
-		{ "message", required_argument, NULL, 'm' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "stdin-file", no_argument, NULL, 's' },
-		{ "stdin-line", no_argument, NULL, 'l' },
-		{ "null", no_argument, NULL, '0' },
-		{ "null-message", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "retain", no_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "repeat", required_argument, NULL, OPT_REPEAT },
-		{ "repeat-delay", required_argument, NULL, OPT_REPEAT_DELAY },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
-		{ "content-type", required_argument, NULL, OPT_CONTENT_TYPE },
-		{ "user-property", required_argument, NULL, OPT_USER_PROPERTY },
-		{ "message-expiry", required_argument, NULL,
-		    OPT_MESSAGE_EXPIRY },
-		{ "response-topic", required_argument, NULL,
-		    OPT_RESPONSE_TOPIC },
-		{ "correlation-data", required_argument, NULL,
-		    OPT_CORRELATION_DATA },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option longopts[] = {MQCONN_LONGOPTS,
+	    {"topic", required_argument, NULL, 't'},
+	    {"message", required_argument, NULL, 'm'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"stdin-file", no_argument, NULL, 's'},
+	    {"stdin-line", no_argument, NULL, 'l'},
+	    {"null", no_argument, NULL, '0'},
+	    {"null-message", no_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"retain", no_argument, NULL, 'r'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"repeat", required_argument, NULL, OPT_REPEAT},
+	    {"repeat-delay", required_argument, NULL, OPT_REPEAT_DELAY},
+	    {"rate", required_argument, NULL, OPT_RATE},
+	    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+	    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
+	    {"user-property", required_argument, NULL, OPT_USER_PROPERTY},
+	    {"message-expiry", required_argument, NULL, OPT_MESSAGE_EXPIRY},
+	    {"response-topic", required_argument, NULL, OPT_RESPONSE_TOPIC},
+	    {"correlation-data", required_argument, NULL, OPT_CORRELATION_DATA},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
 	const char *file = NULL;
 	char err[256];
 	int c;
 
 	while ((c = getopt_long(argc, argv, MQCONN_SHORTOPTS "0f:jlm:nrst:v",
-		    longopts, NULL)) != -1) {
+	            longopts, NULL)) != -1) {
 		if (mqconn_option(&p->conn, c, optarg))
 			continue;
 		switch (c) {
@@ -233,51 +237,58 @@ parse_args(struct pub *p, int argc, char **argv)
 			p->repeat = opt_uint("--repeat", optarg, 1, UINT64_MAX);
 			break;
 		case OPT_REPEAT_DELAY:
-			p->repeat_delay_ms = opt_duration_ms("--repeat-delay",
-			    optarg, 86400000);
+			p->repeat_delay_ms =
+			    opt_duration_ms("--repeat-delay", optarg, 86400000);
 			break;
 		case OPT_RATE:
 			p->rate = opt_uint("--rate", optarg, 1, 1000000);
 			break;
 		case OPT_MAX_INFLIGHT:
-			p->max_inflight = opt_uint("--max-inflight", optarg, 1,
-			    65535);
+			p->max_inflight =
+			    opt_uint("--max-inflight", optarg, 1, 65535);
 			break;
 		case OPT_CONTENT_TYPE:
-			add_prop(p, mosquitto_property_add_string(&p->props,
-			    MQTT_PROP_CONTENT_TYPE, optarg));
+			add_prop(p,
+			    mosquitto_property_add_string(
+			        &p->props, MQTT_PROP_CONTENT_TYPE, optarg));
 			break;
 		case OPT_USER_PROPERTY: {
 			char *eq = strchr(optarg, '='), *k;
 
 			if (eq == NULL)
-				diag_usage("--user-property: expected KEY=VALUE, "
-				    "got '%s'", optarg);
+				diag_usage(
+				    "--user-property: expected KEY=VALUE, "
+				    "got '%s'",
+				    optarg);
 			k = xmemdup0(optarg, (size_t)(eq - optarg));
-			add_prop(p, mosquitto_property_add_string_pair(
-			    &p->props, MQTT_PROP_USER_PROPERTY, k, eq + 1));
+			add_prop(p,
+			    mosquitto_property_add_string_pair(
+			        &p->props, MQTT_PROP_USER_PROPERTY, k, eq + 1));
 			free(k);
 			break;
 		}
 		case OPT_MESSAGE_EXPIRY:
-			add_prop(p, mosquitto_property_add_int32(&p->props,
-			    MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
-			    (uint32_t)opt_uint("--message-expiry", optarg, 0,
-				UINT32_MAX)));
+			add_prop(p,
+			    mosquitto_property_add_int32(&p->props,
+			        MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
+			        (uint32_t)opt_uint("--message-expiry", optarg,
+			            0, UINT32_MAX)));
 			break;
 		case OPT_RESPONSE_TOPIC:
-			if (topic_check_pub(optarg, strlen(optarg), err,
-				sizeof(err)) == -1)
+			if (topic_check_pub(
+			        optarg, strlen(optarg), err, sizeof(err)) == -1)
 				diag_usage("--response-topic: %s", err);
-			add_prop(p, mosquitto_property_add_string(&p->props,
-			    MQTT_PROP_RESPONSE_TOPIC, optarg));
+			add_prop(p,
+			    mosquitto_property_add_string(
+			        &p->props, MQTT_PROP_RESPONSE_TOPIC, optarg));
 			break;
 		case OPT_CORRELATION_DATA:
 			if (strlen(optarg) > 65535)
 				diag_usage("--correlation-data: too long");
-			add_prop(p, mosquitto_property_add_binary(&p->props,
-			    MQTT_PROP_CORRELATION_DATA, optarg,
-			    (uint16_t)strlen(optarg)));
+			add_prop(p,
+			    mosquitto_property_add_binary(&p->props,
+			        MQTT_PROP_CORRELATION_DATA, optarg,
+			        (uint16_t)strlen(optarg)));
 			break;
 		case OPT_HELP:
 			usage();
@@ -286,7 +297,8 @@ parse_args(struct pub *p, int argc, char **argv)
 			version_print(stdout);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n",
+			fprintf(stderr,
+			    "Try '%s --help' for more information.\n",
 			    diag_prog());
 			exit(EXIT_USAGE);
 		}
@@ -306,8 +318,9 @@ parse_args(struct pub *p, int argc, char **argv)
 		diag_usage("%s", err);
 	if (p->has_props && p->conn.protocol != 0 && p->conn.protocol != 5)
 		diag_usage("MQTT 5 properties need --protocol 5");
-	if (p->repeat > 1 && (p->source == SRC_LINES || p->source == SRC_NUL ||
-	    p->source == SRC_JSON))
+	if (p->repeat > 1 &&
+	    (p->source == SRC_LINES || p->source == SRC_NUL ||
+	        p->source == SRC_JSON))
 		diag_usage("--repeat goes with -m, -f, -s or -n");
 	if (p->repeat == 0)
 		p->repeat = 1;
@@ -364,7 +377,7 @@ publish(struct pub *p, const char *topic, const void *payload, size_t len,
 	if (props != NULL && mqtt_protocol(p->mq) != MQTT_PROTOCOL_V5) {
 		if (!p->warned_props)
 			diag_warn("warning: the broker speaks MQTT 3.1.1: "
-			    "properties are not sent");
+			          "properties are not sent");
 		p->warned_props = true;
 		props = NULL;
 	}
@@ -392,7 +405,7 @@ publish(struct pub *p, const char *topic, const void *payload, size_t len,
 		p->qos0_mids[mid >> 3] |= (unsigned char)(1u << (mid & 7));
 	}
 	if (p->rate > 0) {
-		struct timeval tv = { 0, (suseconds_t)(1000000 / p->rate) };
+		struct timeval tv = {0, (suseconds_t)(1000000 / p->rate)};
 
 		p->rate_wait = true;
 		evtimer_add(p->rate_timer, &tv);
@@ -416,8 +429,8 @@ on_record(void *arg, const char *data, size_t len, unsigned long n)
 			pump_fixed(p);
 			return;
 		}
-		publish(p, p->topic, data, len, p->conn.qos, p->retain,
-		    p->props);
+		publish(
+		    p, p->topic, data, len, p->conn.qos, p->retain, p->props);
 		update_flow(p);
 		return;
 	}
@@ -431,8 +444,8 @@ on_record(void *arg, const char *data, size_t len, unsigned long n)
 	if (topic == NULL) {
 		diag_err("<stdin>:%lu: no \"topic\" and no -t", n);
 		p->bad_records++;
-	} else if (topic_check_pub(topic, strlen(topic), err,
-		       sizeof(err)) == -1) {
+	} else if (topic_check_pub(topic, strlen(topic), err, sizeof(err)) ==
+	    -1) {
 		diag_err("<stdin>:%lu: %s", n, err);
 		p->bad_records++;
 	} else if (r.payload_len > MAX_PAYLOAD) {
@@ -454,7 +467,8 @@ on_too_long(void *arg, unsigned long n)
 	struct pub *p = arg;
 
 	diag_err("<stdin>:%lu: record longer than an MQTT message can be: "
-	    "skipped", n);
+	         "skipped",
+	    n);
 	p->bad_records++;
 }
 
@@ -497,8 +511,8 @@ pump_fixed(struct pub *p)
 		p->remaining--;
 		if (p->remaining > 0 && p->repeat_delay_ms > 0) {
 			struct timeval tv = {
-				(time_t)(p->repeat_delay_ms / 1000),
-				(suseconds_t)(p->repeat_delay_ms % 1000) * 1000 };
+			    (time_t)(p->repeat_delay_ms / 1000),
+			    (suseconds_t)(p->repeat_delay_ms % 1000) * 1000};
 
 			evtimer_add(p->repeat_timer, &tv);
 			return;
@@ -531,8 +545,8 @@ on_rate_timer(evutil_socket_t fd, short what, void *arg)
 static void
 start_input(struct pub *p)
 {
-	static const struct in_cbs cbs = { on_record, on_too_long, on_eof,
-		on_read_error };
+	static const struct in_cbs cbs = {
+	    on_record, on_too_long, on_eof, on_read_error};
 	enum in_mode mode;
 
 	switch (p->source) {
@@ -664,7 +678,7 @@ static void
 on_signal(int signo, void *arg)
 {
 	struct pub *p = arg;
-	struct timeval tv = { DRAIN_MS / 1000, 0 };
+	struct timeval tv = {DRAIN_MS / 1000, 0};
 
 	if (p->signo != 0) {
 		finish(p); /* a second signal: stop waiting */
@@ -686,11 +700,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct mqtt_cbs cbs = {
-		.connected = on_connected,
-		.lost = on_lost,
-		.published = on_published,
-		.fatal = on_fatal,
-		.closed = on_closed,
+	    .connected = on_connected,
+	    .lost = on_lost,
+	    .published = on_published,
+	    .fatal = on_fatal,
+	    .closed = on_closed,
 	};
 	struct pub p;
 	int status = EXIT_OK;
@@ -708,8 +722,8 @@ main(int argc, char **argv)
 	p.drain_timer = evtimer_new(p.base, on_drain_timeout, &p);
 	p.sigs = loop_signals_new(p.base, on_signal, &p);
 	p.mq = mqtt_new(p.base, &p.conn, &cbs, &p);
-	mosquitto_int_option(mqtt_mosq(p.mq), MOSQ_OPT_SEND_MAXIMUM,
-	    (int)p.max_inflight);
+	mosquitto_int_option(
+	    mqtt_mosq(p.mq), MOSQ_OPT_SEND_MAXIMUM, (int)p.max_inflight);
 	/* A lost connection must come back within --connect-timeout. */
 	mqtt_set_reconnect_limit(p.mq, p.conn.connect_timeout_ms);
 	mqtt_start(p.mq);

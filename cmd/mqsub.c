@@ -46,7 +46,7 @@ struct sub {
 	enum outmode mode;
 	int modes_given;
 	struct fmt *fmt;
-	char eor;		/* end of record: \n, \0, or none with -N */
+	char eor; /* end of record: \n, \0, or none with -N */
 	bool no_eol;
 	uint64_t count, timeout_ms, max_buffer;
 	bool no_retained, retained_only, remove_retained, exit_on_suback;
@@ -60,10 +60,10 @@ struct sub {
 	int sub_mid, unsub_mid;
 	bool subscribed_once, ever_connected;
 	uint64_t printed, outstanding;
-	uint64_t written_msgs_base;	/* messages before offsets[0] */
-	uint64_t *offsets;	/* end offset of each message not yet written */
+	uint64_t written_msgs_base; /* messages before offsets[0] */
+	uint64_t *offsets; /* end offset of each message not yet written */
 	size_t noffsets, capoffsets;
-	uint64_t committed;	/* bytes handed to out */
+	uint64_t committed; /* bytes handed to out */
 	bool finishing;
 	int status, signo;
 };
@@ -71,7 +71,8 @@ struct sub {
 static void
 usage(void)
 {
-	printf("Usage:\n"
+	printf(
+	    "Usage:\n"
 	    " mqsub [options] -t <filter> [-t <filter>]...\n"
 	    "\nSubscribe to MQTT topic filters and print the messages.\n"
 	    "\nOptions:\n"
@@ -120,34 +121,30 @@ set_mode(struct sub *s, enum outmode m)
 static void
 parse_args(struct sub *s, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		MQCONN_LONGOPTS,
-		{ "topic", required_argument, NULL, 't' },
-		{ "filter-out", required_argument, NULL, 'T' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "null", no_argument, NULL, '0' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "count", required_argument, NULL, 'C' },
-		{ "timeout", required_argument, NULL, 'W' },
-		{ "no-retained", no_argument, NULL, 'R' },
-		{ "retained-only", no_argument, NULL, OPT_RETAINED_ONLY },
-		{ "remove-retained", no_argument, NULL, OPT_REMOVE_RETAINED },
-		{ "unsubscribe", required_argument, NULL, 'U' },
-		{ "retain-as-published", no_argument, NULL, OPT_RAP },
-		{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option longopts[] = {MQCONN_LONGOPTS,
+	    {"topic", required_argument, NULL, 't'},
+	    {"filter-out", required_argument, NULL, 'T'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"null", no_argument, NULL, '0'}, {"json", no_argument, NULL, 'j'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"count", required_argument, NULL, 'C'},
+	    {"timeout", required_argument, NULL, 'W'},
+	    {"no-retained", no_argument, NULL, 'R'},
+	    {"retained-only", no_argument, NULL, OPT_RETAINED_ONLY},
+	    {"remove-retained", no_argument, NULL, OPT_REMOVE_RETAINED},
+	    {"unsubscribe", required_argument, NULL, 'U'},
+	    {"retain-as-published", no_argument, NULL, OPT_RAP},
+	    {"max-buffer", required_argument, NULL, OPT_MAX_BUFFER},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
 	char err[256];
 	int c;
 
 	s->eor = '\n';
 	s->max_buffer = 64 * 1024 * 1024;
 	while ((c = getopt_long(argc, argv,
-		    MQCONN_SHORTOPTS "0C:EF:jNRt:T:U:vW:", longopts,
-		    NULL)) != -1) {
+	            MQCONN_SHORTOPTS "0C:EF:jNRt:T:U:vW:", longopts, NULL)) !=
+	    -1) {
 		if (mqconn_option(&s->conn, c, optarg))
 			continue;
 		switch (c) {
@@ -177,22 +174,23 @@ parse_args(struct sub *s, int argc, char **argv)
 			s->no_retained = true;
 			break;
 		case 't':
-			add_filter(&s->filters, &s->nfilters, optarg, "--topic");
+			add_filter(
+			    &s->filters, &s->nfilters, optarg, "--topic");
 			break;
 		case 'T':
 			add_filter(&s->filters_out, &s->nfilters_out, optarg,
 			    "--filter-out");
 			break;
 		case 'U':
-			add_filter(&s->unsubs, &s->nunsubs, optarg,
-			    "--unsubscribe");
+			add_filter(
+			    &s->unsubs, &s->nunsubs, optarg, "--unsubscribe");
 			break;
 		case 'v':
 			set_mode(s, OUT_VERBOSE);
 			break;
 		case 'W':
-			s->timeout_ms = opt_duration_ms("--timeout", optarg,
-			    UINT32_MAX * 1000ull);
+			s->timeout_ms = opt_duration_ms(
+			    "--timeout", optarg, UINT32_MAX * 1000ull);
 			if (s->timeout_ms == 0)
 				diag_usage("--timeout: must be more than 0");
 			break;
@@ -206,8 +204,8 @@ parse_args(struct sub *s, int argc, char **argv)
 			s->rap = true;
 			break;
 		case OPT_MAX_BUFFER:
-			s->max_buffer = opt_size("--max-buffer", optarg,
-			    UINT64_MAX / 2);
+			s->max_buffer =
+			    opt_size("--max-buffer", optarg, UINT64_MAX / 2);
 			break;
 		case OPT_HELP:
 			usage();
@@ -216,7 +214,8 @@ parse_args(struct sub *s, int argc, char **argv)
 			version_print(stdout);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n",
+			fprintf(stderr,
+			    "Try '%s --help' for more information.\n",
 			    diag_prog());
 			exit(EXIT_USAGE);
 		}
@@ -225,11 +224,13 @@ parse_args(struct sub *s, int argc, char **argv)
 		diag_usage("unexpected argument '%s'", argv[optind]);
 	mqconn_finish(&s->conn, 0);
 	if (s->conn.url_path != NULL)
-		add_filter(&s->filters, &s->nfilters, s->conn.url_path, "--url");
+		add_filter(
+		    &s->filters, &s->nfilters, s->conn.url_path, "--url");
 	if (s->nfilters == 0 && s->nunsubs == 0)
 		diag_usage("a topic filter is needed (-t or the path of -L)");
 	if (s->no_retained && s->retained_only)
-		diag_usage("--no-retained and --retained-only exclude each other");
+		diag_usage(
+		    "--no-retained and --retained-only exclude each other");
 	if (s->rap && s->conn.protocol != 0 && s->conn.protocol != 5)
 		diag_usage("--retain-as-published needs MQTT 5");
 }
@@ -244,7 +245,7 @@ finish(struct sub *s, int status)
 	event_del(s->timeout_timer);
 	event_del(s->retained_timer);
 	if (s->outstanding > 0 && mqtt_connected(s->mq)) {
-		struct timeval tv = { DRAIN_MS / 1000, 0 };
+		struct timeval tv = {DRAIN_MS / 1000, 0};
 
 		evtimer_add(s->drain_timer, &tv);
 		return;
@@ -265,8 +266,8 @@ subscribe_all(struct sub *s)
 	int opts = 0, rc;
 
 	if (s->nunsubs > 0) {
-		rc = mosquitto_unsubscribe_multiple(m, &s->unsub_mid,
-		    s->nunsubs, s->unsubs, NULL);
+		rc = mosquitto_unsubscribe_multiple(
+		    m, &s->unsub_mid, s->nunsubs, s->unsubs, NULL);
 		if (rc != MOSQ_ERR_SUCCESS)
 			diag_err("unsubscribe: %s", mosquitto_strerror(rc));
 	}
@@ -294,7 +295,7 @@ on_connected(void *arg, bool session_present)
 		return;
 	if (s->rap && mqtt_protocol(s->mq) != MQTT_PROTOCOL_V5)
 		diag_warn("warning: the broker speaks MQTT 3.1.1: "
-		    "--retain-as-published has no effect");
+		          "--retain-as-published has no effect");
 	subscribe_all(s);
 }
 
@@ -312,7 +313,7 @@ on_subscribed(void *arg, int mid, int count, const int *granted)
 {
 	struct sub *s = arg;
 	int refused = 0;
-	static const struct timeval one_second = { 1, 0 };
+	static const struct timeval one_second = {1, 0};
 
 	if (mid != s->sub_mid)
 		return;
@@ -340,8 +341,8 @@ on_unsubscribed(void *arg, int mid)
 {
 	struct sub *s = arg;
 
-	if (mid == s->unsub_mid && (s->nfilters == 0 ||
-	    (s->exit_on_suback && s->subscribed_once)))
+	if (mid == s->unsub_mid &&
+	    (s->nfilters == 0 || (s->exit_on_suback && s->subscribed_once)))
 		finish(s, EXIT_OK);
 }
 
@@ -370,8 +371,8 @@ note_offset(struct sub *s)
 	}
 	if (s->noffsets == s->capoffsets) {
 		s->capoffsets = s->capoffsets * 2 + 1024;
-		s->offsets = xrealloc(s->offsets,
-		    s->capoffsets * sizeof(*s->offsets));
+		s->offsets =
+		    xrealloc(s->offsets, s->capoffsets * sizeof(*s->offsets));
 	}
 	s->offsets[s->noffsets++] = s->committed;
 }
@@ -426,8 +427,8 @@ on_message(void *arg, const struct mosquitto_message *m,
 	if (s->finishing || out_failed(s->out))
 		return;
 	if (s->remove_retained && m->retain && m->payloadlen > 0) {
-		int rc = mosquitto_publish(mqtt_mosq(s->mq), NULL, m->topic, 0,
-		    NULL, 1, true);
+		int rc = mosquitto_publish(
+		    mqtt_mosq(s->mq), NULL, m->topic, 0, NULL, 1, true);
 
 		if (rc == MOSQ_ERR_SUCCESS)
 			s->outstanding++;
@@ -443,7 +444,8 @@ on_message(void *arg, const struct mosquitto_message *m,
 	s->printed++;
 	if (out_pending(s->out) > s->max_buffer) {
 		diag_err("standard output blocked: %llu received messages "
-		    "could not be written", (unsigned long long)unwritten(s));
+		         "could not be written",
+		    (unsigned long long)unwritten(s));
 		s->status = EXIT_RUNTIME;
 		s->finishing = true;
 		event_base_loopexit(s->base, NULL);
@@ -495,8 +497,8 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(s->base, NULL);
 		return;
 	}
-	finish(s, s->count > 0 && s->printed < s->count ? EXIT_TIMEOUT :
-							  EXIT_OK);
+	finish(
+	    s, s->count > 0 && s->printed < s->count ? EXIT_TIMEOUT : EXIT_OK);
 }
 
 static void
@@ -543,17 +545,16 @@ int
 main(int argc, char **argv)
 {
 	static const struct mqtt_cbs cbs = {
-		.connected = on_connected,
-		.lost = on_lost,
-		.message = on_message,
-		.published = on_published,
-		.subscribed = on_subscribed,
-		.unsubscribed = on_unsubscribed,
-		.fatal = on_fatal,
-		.closed = on_closed,
+	    .connected = on_connected,
+	    .lost = on_lost,
+	    .message = on_message,
+	    .published = on_published,
+	    .subscribed = on_subscribed,
+	    .unsubscribed = on_unsubscribed,
+	    .fatal = on_fatal,
+	    .closed = on_closed,
 	};
-	static const struct out_cbs ocbs = { on_out_closed, on_out_error,
-		NULL };
+	static const struct out_cbs ocbs = {on_out_closed, on_out_error, NULL};
 	struct sub s;
 	int status;
 
@@ -570,8 +571,8 @@ main(int argc, char **argv)
 	s.drain_timer = evtimer_new(s.base, on_drain_timeout, &s);
 	s.mq = mqtt_new(s.base, &s.conn, &cbs, &s);
 	if (s.timeout_ms > 0) {
-		struct timeval tv = { (time_t)(s.timeout_ms / 1000),
-			(suseconds_t)(s.timeout_ms % 1000) * 1000 };
+		struct timeval tv = {(time_t)(s.timeout_ms / 1000),
+		    (suseconds_t)(s.timeout_ms % 1000) * 1000};
 
 		evtimer_add(s.timeout_timer, &tv);
 	}

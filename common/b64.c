@@ -76,7 +76,8 @@ b64_decode(const char *src, size_t srclen, unsigned char *dst)
 		}
 		dst[out++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
 		if (pad < 2)
-			dst[out++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+			dst[out++] =
+			    (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
 		if (pad < 1)
 			dst[out++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
 		/* Bits under the padding must be zero (canonical form). */

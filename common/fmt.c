@@ -22,10 +22,10 @@ enum op_kind { OP_TEXT, OP_FIELD, OP_TIME };
 
 struct op {
 	enum op_kind kind;
-	char conv;		/* the letter after % or @ */
+	char conv; /* the letter after % or @ */
 	bool left, zero;
-	int width, prec;	/* -1: not given */
-	char *text;		/* OP_TEXT */
+	int width, prec; /* -1: not given */
+	char *text;      /* OP_TEXT */
 	size_t len;
 };
 
@@ -54,7 +54,7 @@ push_text(struct fmt *f, const char *s, size_t len)
 		last->len += len;
 		return;
 	}
-	struct op op = { .kind = OP_TEXT, .text = xmalloc(len), .len = len };
+	struct op op = {.kind = OP_TEXT, .text = xmalloc(len), .len = len};
 	memcpy(op.text, s, len);
 	push(f, op);
 }
@@ -89,14 +89,16 @@ fmt_compile(const char *s, char *err, size_t errlen)
 			if (s[1] == '@') {
 				push_text(f, "@", 1);
 			} else {
-				struct op op = { .kind = OP_TIME, .conv = s[1],
-					.width = -1, .prec = -1 };
+				struct op op = {.kind = OP_TIME,
+				    .conv = s[1],
+				    .width = -1,
+				    .prec = -1};
 				push(f, op);
 			}
 			s += 2;
 		} else if (*s == '%') {
-			struct op op = { .kind = OP_FIELD, .width = -1,
-				.prec = -1 };
+			struct op op = {
+			    .kind = OP_FIELD, .width = -1, .prec = -1};
 
 			s++;
 			for (; *s == '-' || *s == '0'; s++) {
@@ -107,13 +109,15 @@ fmt_compile(const char *s, char *err, size_t errlen)
 			}
 			if (*s >= '1' && *s <= '9') {
 				op.width = 0;
-				while (*s >= '0' && *s <= '9' && op.width < 100000)
+				while (
+				    *s >= '0' && *s <= '9' && op.width < 100000)
 					op.width = op.width * 10 + (*s++ - '0');
 			}
 			if (*s == '.') {
 				s++;
 				op.prec = 0;
-				while (*s >= '0' && *s <= '9' && op.prec < 100000)
+				while (
+				    *s >= '0' && *s <= '9' && op.prec < 100000)
 					op.prec = op.prec * 10 + (*s++ - '0');
 			}
 			if (*s == '\0') {
@@ -202,8 +206,8 @@ hex(struct evbuffer *out, const struct op *op, const unsigned char *p,
 }
 
 static void
-prop_string(struct evbuffer *out, const struct op *op, const struct record *r,
-    int id)
+prop_string(
+    struct evbuffer *out, const struct op *op, const struct record *r, int id)
 {
 	char *v = NULL;
 
@@ -214,8 +218,8 @@ prop_string(struct evbuffer *out, const struct op *op, const struct record *r,
 }
 
 static void
-prop_number(struct evbuffer *out, const struct op *op, const struct record *r,
-    int id)
+prop_number(
+    struct evbuffer *out, const struct op *op, const struct record *r, int id)
 {
 	uint32_t u32;
 	uint16_t u16;
@@ -246,8 +250,8 @@ user_props(struct evbuffer *out, const struct record *r)
 
 		if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY)
 			continue;
-		if (mosquitto_property_read_string_pair(p,
-			MQTT_PROP_USER_PROPERTY, &k, &v, false) == NULL)
+		if (mosquitto_property_read_string_pair(
+		        p, MQTT_PROP_USER_PROPERTY, &k, &v, false) == NULL)
 			continue;
 		evbuffer_add_printf(out, "%s%s:%s", first ? "" : " ", k, v);
 		first = false;
@@ -321,7 +325,7 @@ field(struct evbuffer *out, const struct op *op, const struct record *r)
 		break;
 	case 'D':
 		if (mosquitto_property_read_binary(r->props,
-			MQTT_PROP_CORRELATION_DATA, &bin, &blen, false)) {
+		        MQTT_PROP_CORRELATION_DATA, &bin, &blen, false)) {
 			evbuffer_add(out, bin, blen);
 			free(bin);
 		}
@@ -345,7 +349,7 @@ fmt_render(const struct fmt *f, const struct record *r, struct evbuffer *out)
 		} else if (op->conv == 'N') {
 			evbuffer_add_printf(out, "%09ld", r->ts.tv_nsec);
 		} else {
-			char spec[3] = { '%', op->conv, '\0' }, buf[256];
+			char spec[3] = {'%', op->conv, '\0'}, buf[256];
 			struct tm tm;
 			time_t t = r->ts.tv_sec;
 			size_t n;

@@ -20,7 +20,7 @@ struct fmt;
 struct fmt *fmt_compile(const char *s, char *err, size_t errlen);
 void fmt_free(struct fmt *f);
 /* Append the rendering of R to OUT. */
-void fmt_render(const struct fmt *f, const struct record *r,
-    struct evbuffer *out);
+void fmt_render(
+    const struct fmt *f, const struct record *r, struct evbuffer *out);
 
 #endif

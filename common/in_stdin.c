@@ -22,11 +22,11 @@ struct in_stdin {
 	size_t max;
 	char *buf;
 	size_t cap, start, end, scanned;
-	unsigned long n;	/* records seen, including skipped ones */
-	bool skipping;		/* inside a record that is too long */
+	unsigned long n; /* records seen, including skipped ones */
+	bool skipping;   /* inside a record that is too long */
 	bool paused, eof, stopped, pollable;
-	struct event *rd;	/* fd readable (pipes, terminals, sockets) */
-	struct event *pump;	/* zero timer: regular files, /dev/null */
+	struct event *rd;   /* fd readable (pipes, terminals, sockets) */
+	struct event *pump; /* zero timer: regular files, /dev/null */
 	struct in_cbs cbs;
 	void *arg;
 };
@@ -36,7 +36,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg);
 static void
 arm(struct in_stdin *in)
 {
-	static const struct timeval zero = { 0, 0 };
+	static const struct timeval zero = {0, 0};
 
 	if (in->paused || in->stopped)
 		return;
@@ -88,8 +88,8 @@ deliver(struct in_stdin *in)
 	char delim = in->mode == IN_NUL ? '\0' : '\n';
 
 	while (!in->paused && !in->stopped && in->mode != IN_WHOLE) {
-		char *p = memchr(in->buf + in->scanned, delim,
-		    in->end - in->scanned);
+		char *p =
+		    memchr(in->buf + in->scanned, delim, in->end - in->scanned);
 		size_t len;
 
 		if (p == NULL) {
@@ -113,7 +113,8 @@ deliver(struct in_stdin *in)
 			in->cbs.too_long(in->arg, in->n);
 		} else {
 			in->n++;
-			in->cbs.record(in->arg, in->buf + in->start, len, in->n);
+			in->cbs.record(
+			    in->arg, in->buf + in->start, len, in->n);
 		}
 		in->start = in->scanned = (size_t)(p - in->buf) + 1;
 	}
@@ -132,7 +133,8 @@ finish(struct in_stdin *in)
 		if (len > in->max)
 			in->cbs.too_long(in->arg, in->n);
 		else
-			in->cbs.record(in->arg, in->buf + in->start, len, in->n);
+			in->cbs.record(
+			    in->arg, in->buf + in->start, len, in->n);
 	}
 	in->start = in->end = in->scanned = 0;
 	if (!in->stopped) {
@@ -221,7 +223,7 @@ in_pause(struct in_stdin *in)
 void
 in_resume(struct in_stdin *in)
 {
-	static const struct timeval zero = { 0, 0 };
+	static const struct timeval zero = {0, 0};
 
 	if (!in->paused || in->stopped)
 		return;

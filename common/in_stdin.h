@@ -21,8 +21,8 @@ enum in_mode {
 
 struct in_cbs {
 	/* One record; N counts records from 1 (the line number in IN_LINE). */
-	void (*record)(void *arg, const char *data, size_t len,
-	    unsigned long n);
+	void (*record)(
+	    void *arg, const char *data, size_t len, unsigned long n);
 	/* Record N was longer than the limit and was skipped. */
 	void (*too_long)(void *arg, unsigned long n);
 	/* End of input, after the last record. */

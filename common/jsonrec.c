@@ -23,8 +23,8 @@ jsonrec_iso_utc(const struct timespec *ts, char *buf, size_t len)
 
 	gmtime_r(&t, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts->tv_nsec / 1000000);
 }
 
 static void
@@ -71,33 +71,40 @@ encode_props(const mosquitto_property *props)
 		case MQTT_PROP_RESPONSE_TOPIC:
 			if (mosquitto_property_read_string(p, id, &s, false)) {
 				cJSON_AddStringToObject(o,
-				    id == MQTT_PROP_CONTENT_TYPE ?
-					"content_type" : "response_topic", s);
+				    id == MQTT_PROP_CONTENT_TYPE
+				        ? "content_type"
+				        : "response_topic",
+				    s);
 			}
 			break;
 		case MQTT_PROP_USER_PROPERTY:
-			if (mosquitto_property_read_string_pair(p, id, &s, &v,
-				false)) {
+			if (mosquitto_property_read_string_pair(
+			        p, id, &s, &v, false)) {
 				cJSON *pair = cJSON_CreateArray();
 
-				cJSON_AddItemToArray(pair, cJSON_CreateString(s));
-				cJSON_AddItemToArray(pair, cJSON_CreateString(v));
+				cJSON_AddItemToArray(
+				    pair, cJSON_CreateString(s));
+				cJSON_AddItemToArray(
+				    pair, cJSON_CreateString(v));
 				if (user == NULL)
-					user = cJSON_AddArrayToObject(o, "user");
+					user =
+					    cJSON_AddArrayToObject(o, "user");
 				cJSON_AddItemToArray(user, pair);
 			}
 			break;
 		case MQTT_PROP_MESSAGE_EXPIRY_INTERVAL:
 			if (mosquitto_property_read_int32(p, id, &u32, false))
-				cJSON_AddNumberToObject(o, "message_expiry", u32);
+				cJSON_AddNumberToObject(
+				    o, "message_expiry", u32);
 			break;
 		case MQTT_PROP_PAYLOAD_FORMAT_INDICATOR:
 			if (mosquitto_property_read_byte(p, id, &u8, false))
-				cJSON_AddNumberToObject(o, "payload_format", u8);
+				cJSON_AddNumberToObject(
+				    o, "payload_format", u8);
 			break;
 		case MQTT_PROP_CORRELATION_DATA:
-			if (mosquitto_property_read_binary(p, id, &bin, &blen,
-				false))
+			if (mosquitto_property_read_binary(
+			        p, id, &bin, &blen, false))
 				add_b64(o, "correlation_data_b64", bin, blen);
 			break;
 		default:
@@ -181,8 +188,8 @@ parse_props(const cJSON *p, struct record *r, char *err, size_t errlen)
 				return fail(err, errlen,
 				    "a string property is not a string");
 			rc = mosquitto_property_add_string(&r->props,
-			    k[0] == 'c' ? MQTT_PROP_CONTENT_TYPE :
-					  MQTT_PROP_RESPONSE_TOPIC,
+			    k[0] == 'c' ? MQTT_PROP_CONTENT_TYPE
+			                : MQTT_PROP_RESPONSE_TOPIC,
 			    it->valuestring);
 		} else if (strcmp(k, "message_expiry") == 0 ||
 		    strcmp(k, "payload_format") == 0) {
@@ -191,8 +198,8 @@ parse_props(const cJSON *p, struct record *r, char *err, size_t errlen)
 
 			if (!cJSON_IsNumber(it) || d < 0 || d > max ||
 			    d != (double)(uint32_t)d)
-				return fail(err, errlen,
-				    "bad numeric property value");
+				return fail(
+				    err, errlen, "bad numeric property value");
 			if (k[0] == 'm')
 				rc = mosquitto_property_add_int32(&r->props,
 				    MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
@@ -220,8 +227,8 @@ parse_props(const cJSON *p, struct record *r, char *err, size_t errlen)
 			}
 			if (blen < 0 || blen > 65535) {
 				free(bin);
-				return fail(err, errlen,
-				    "bad correlation data");
+				return fail(
+				    err, errlen, "bad correlation data");
 			}
 			rc = mosquitto_property_add_binary(&r->props,
 			    MQTT_PROP_CORRELATION_DATA, bin, (uint16_t)blen);
@@ -257,8 +264,8 @@ parse_props(const cJSON *p, struct record *r, char *err, size_t errlen)
 }
 
 int
-jsonrec_parse(const char *line, size_t len, struct record *r, char *err,
-    size_t errlen)
+jsonrec_parse(
+    const char *line, size_t len, struct record *r, char *err, size_t errlen)
 {
 	cJSON *root = NULL;
 	const cJSON *topic, *payload, *b64, *qos, *retain, *props;
@@ -296,8 +303,8 @@ jsonrec_parse(const char *line, size_t len, struct record *r, char *err,
 	}
 	if ((payload != NULL) == (b64 != NULL)) {
 		fail(err, errlen,
-		    payload ? "both \"payload\" and \"payload_b64\"" :
-			      "neither \"payload\" nor \"payload_b64\"");
+		    payload ? "both \"payload\" and \"payload_b64\""
+		            : "neither \"payload\" nor \"payload_b64\"");
 		goto out;
 	}
 	if (payload != NULL) {
@@ -306,8 +313,8 @@ jsonrec_parse(const char *line, size_t len, struct record *r, char *err,
 			goto out;
 		}
 		r->payload_len = strlen(payload->valuestring);
-		r->payload = (unsigned char *)xmemdup0(payload->valuestring,
-		    r->payload_len);
+		r->payload = (unsigned char *)xmemdup0(
+		    payload->valuestring, r->payload_len);
 	} else {
 		size_t slen;
 		long n;

@@ -25,8 +25,8 @@ void jsonrec_encode(const struct record *r, struct evbuffer *out);
  * NULL; missing qos/retain leave -1. Returns 0, or -1 with a reason in ERR
  * (R is then cleaned up).
  */
-int jsonrec_parse(const char *line, size_t len, struct record *r, char *err,
-    size_t errlen);
+int jsonrec_parse(
+    const char *line, size_t len, struct record *r, char *err, size_t errlen);
 
 /* Format TS as 2026-11-22T08:00:00.123Z into BUF (at least 25 bytes). */
 void jsonrec_iso_utc(const struct timespec *ts, char *buf, size_t len);

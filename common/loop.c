@@ -50,7 +50,7 @@ on_signal(evutil_socket_t fd, short what, void *arg)
 struct loop_signals *
 loop_signals_new(struct event_base *base, void (*cb)(int, void *), void *arg)
 {
-	static const int signos[2] = { SIGINT, SIGTERM };
+	static const int signos[2] = {SIGINT, SIGTERM};
 	struct loop_signals *s = xcalloc(1, sizeof(*s));
 
 	signal(SIGPIPE, SIG_IGN);

@@ -22,8 +22,8 @@ struct event_base *loop_new(void);
  * ignore SIGPIPE. Returns the events, to be freed with loop_signals_free.
  */
 struct loop_signals;
-struct loop_signals *loop_signals_new(struct event_base *base,
-    void (*cb)(int signo, void *arg), void *arg);
+struct loop_signals *loop_signals_new(
+    struct event_base *base, void (*cb)(int signo, void *arg), void *arg);
 void loop_signals_free(struct loop_signals *s);
 
 /*

@@ -107,8 +107,8 @@ mqconn_option(struct mqconn *c, int opt, const char *arg)
 		c->clean = false;
 		break;
 	case 'x':
-		c->session_expiry = (int64_t)opt_uint("--session-expiry", arg,
-		    0, UINT32_MAX);
+		c->session_expiry =
+		    (int64_t)opt_uint("--session-expiry", arg, 0, UINT32_MAX);
 		break;
 	case 'd':
 		c->debug++;
@@ -150,8 +150,8 @@ mqconn_option(struct mqconn *c, int opt, const char *arg)
 		c->will_retain = true;
 		break;
 	case MQCONN_OPT_CONNECT_TIMEOUT:
-		c->connect_timeout_ms = opt_duration_ms("--connect-timeout",
-		    arg, 86400000);
+		c->connect_timeout_ms =
+		    opt_duration_ms("--connect-timeout", arg, 86400000);
 		if (c->connect_timeout_ms == 0)
 			diag_usage("--connect-timeout: must be more than 0");
 		break;
@@ -224,7 +224,8 @@ mqconn_parse_url(struct mqconn *c, const char *url, char *err, size_t errlen)
 		hostport = auth_end + 1;
 	}
 	if (*hostport == '[') {
-		const char *rb = memchr(hostport, ']', (size_t)(path - hostport));
+		const char *rb =
+		    memchr(hostport, ']', (size_t)(path - hostport));
 
 		if (rb == NULL)
 			goto bad;
@@ -234,8 +235,8 @@ mqconn_parse_url(struct mqconn *c, const char *url, char *err, size_t errlen)
 			goto bad;
 	} else {
 		colon = memchr(hostport, ':', (size_t)(path - hostport));
-		host = xmemdup0(hostport,
-		    (size_t)((colon ? colon : path) - hostport));
+		host = xmemdup0(
+		    hostport, (size_t)((colon ? colon : path) - hostport));
 	}
 	if (*host == '\0') {
 		snprintf(err, errlen, "'%s': no host", url);
@@ -251,8 +252,8 @@ mqconn_parse_url(struct mqconn *c, const char *url, char *err, size_t errlen)
 			goto badport;
 		memcpy(digits, colon + 1, n);
 		digits[n] = '\0';
-		if (opt_parse_uint(digits, 1, 65535, &v, perr,
-			sizeof(perr)) == -1)
+		if (opt_parse_uint(digits, 1, 65535, &v, perr, sizeof(perr)) ==
+		    -1)
 			goto badport;
 		port = (int)v;
 	}
@@ -331,7 +332,8 @@ mqconn_finish(struct mqconn *c, int default_qos)
 		c->qos = default_qos;
 
 	if (c->password != NULL && c->username == NULL)
-		diag_usage("a password needs a user name (-u or MQTT_USERNAME)");
+		diag_usage(
+		    "a password needs a user name (-u or MQTT_USERNAME)");
 	if ((c->cert == NULL) != (c->key == NULL))
 		diag_usage("--cert and --key go together");
 	if (c->cert != NULL && !c->tls)
@@ -347,19 +349,20 @@ mqconn_finish(struct mqconn *c, int default_qos)
 	if (c->id_prefix != NULL) {
 		char buf[512];
 
-		snprintf(buf, sizeof(buf), "%s%ld", c->id_prefix,
-		    (long)getpid());
+		snprintf(
+		    buf, sizeof(buf), "%s%ld", c->id_prefix, (long)getpid());
 		set(&c->id, buf);
 	}
 	if (c->will_payload != NULL && c->will_topic == NULL)
 		diag_usage("--will-payload needs --will-topic");
-	if (c->will_topic != NULL && topic_check_pub(c->will_topic,
-	    strlen(c->will_topic), err, sizeof(err)) == -1)
+	if (c->will_topic != NULL &&
+	    topic_check_pub(
+	        c->will_topic, strlen(c->will_topic), err, sizeof(err)) == -1)
 		diag_usage("--will-topic: %s", err);
 	if (c->password != NULL && !c->tls && c->unix_path == NULL &&
 	    !is_loopback(c->host))
-		diag_warn("warning: sending a password without TLS to %s",
-		    c->host);
+		diag_warn(
+		    "warning: sending a password without TLS to %s", c->host);
 }
 
 const char *

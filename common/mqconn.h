@@ -13,14 +13,14 @@
 #include <stdio.h>
 
 struct mqconn {
-	char *host;		/* NULL until finished: then never NULL */
-	int port;		/* 0: not given */
+	char *host; /* NULL until finished: then never NULL */
+	int port;   /* 0: not given */
 	char *unix_path;
 	char *username, *password;
 	char *id, *id_prefix;
 	int keepalive;
-	int protocol;		/* 0: 5 with fallback; else 3, 4 or 5 */
-	int qos;		/* -1: not given */
+	int protocol; /* 0: 5 with fallback; else 3, 4 or 5 */
+	int qos;      /* -1: not given */
 	bool clean;
 	int64_t session_expiry; /* -1: not given */
 	bool tls, tls_os_certs, insecure;
@@ -32,7 +32,7 @@ struct mqconn {
 	bool no_reconnect;
 	int debug;
 	bool quiet;
-	char *url_path;		/* the topic or filter of -L, or NULL */
+	char *url_path; /* the topic or filter of -L, or NULL */
 	bool url_tls;
 };
 
@@ -60,37 +60,39 @@ enum {
 #define MQCONN_SHORTOPTS "cdh:i:I:k:L:p:P:q:u:V:x:"
 
 /* The long options, to splice into a tool's struct option array. */
-#define MQCONN_LONGOPTS                                                    \
-	{ "host", required_argument, NULL, 'h' },                          \
-	    { "port", required_argument, NULL, 'p' },                      \
-	    { "url", required_argument, NULL, 'L' },                       \
-	    { "username", required_argument, NULL, 'u' },                  \
-	    { "password", required_argument, NULL, 'P' },                  \
-	    { "id", required_argument, NULL, 'i' },                        \
-	    { "id-prefix", required_argument, NULL, 'I' },                 \
-	    { "keepalive", required_argument, NULL, 'k' },                 \
-	    { "protocol", required_argument, NULL, 'V' },                  \
-	    { "qos", required_argument, NULL, 'q' },                       \
-	    { "no-clean-session", no_argument, NULL, 'c' },                \
-	    { "session-expiry", required_argument, NULL, 'x' },            \
-	    { "debug", no_argument, NULL, 'd' },                           \
-	    { "tls", no_argument, NULL, MQCONN_OPT_TLS },                  \
-	    { "tls-use-os-certs", no_argument, NULL, MQCONN_OPT_TLS_OS },  \
-	    { "unix", required_argument, NULL, MQCONN_OPT_UNIX },          \
-	    { "cafile", required_argument, NULL, MQCONN_OPT_CAFILE },      \
-	    { "capath", required_argument, NULL, MQCONN_OPT_CAPATH },      \
-	    { "cert", required_argument, NULL, MQCONN_OPT_CERT },          \
-	    { "key", required_argument, NULL, MQCONN_OPT_KEY },            \
-	    { "insecure", no_argument, NULL, MQCONN_OPT_INSECURE },        \
-	    { "will-topic", required_argument, NULL, MQCONN_OPT_WILL_TOPIC }, \
-	    { "will-payload", required_argument, NULL,                     \
-		MQCONN_OPT_WILL_PAYLOAD },                                 \
-	    { "will-qos", required_argument, NULL, MQCONN_OPT_WILL_QOS },  \
-	    { "will-retain", no_argument, NULL, MQCONN_OPT_WILL_RETAIN },  \
-	    { "connect-timeout", required_argument, NULL,                  \
-		MQCONN_OPT_CONNECT_TIMEOUT },                              \
-	    { "no-reconnect", no_argument, NULL, MQCONN_OPT_NO_RECONNECT }, \
-	    { "quiet", no_argument, NULL, MQCONN_OPT_QUIET }
+#define MQCONN_LONGOPTS                                                        \
+	{"host", required_argument, NULL, 'h'},                                \
+	    {"port", required_argument, NULL, 'p'},                            \
+	    {"url", required_argument, NULL, 'L'},                             \
+	    {"username", required_argument, NULL, 'u'},                        \
+	    {"password", required_argument, NULL, 'P'},                        \
+	    {"id", required_argument, NULL, 'i'},                              \
+	    {"id-prefix", required_argument, NULL, 'I'},                       \
+	    {"keepalive", required_argument, NULL, 'k'},                       \
+	    {"protocol", required_argument, NULL, 'V'},                        \
+	    {"qos", required_argument, NULL, 'q'},                             \
+	    {"no-clean-session", no_argument, NULL, 'c'},                      \
+	    {"session-expiry", required_argument, NULL, 'x'},                  \
+	    {"debug", no_argument, NULL, 'd'},                                 \
+	    {"tls", no_argument, NULL, MQCONN_OPT_TLS},                        \
+	    {"tls-use-os-certs", no_argument, NULL, MQCONN_OPT_TLS_OS},        \
+	    {"unix", required_argument, NULL, MQCONN_OPT_UNIX},                \
+	    {"cafile", required_argument, NULL, MQCONN_OPT_CAFILE},            \
+	    {"capath", required_argument, NULL, MQCONN_OPT_CAPATH},            \
+	    {"cert", required_argument, NULL, MQCONN_OPT_CERT},                \
+	    {"key", required_argument, NULL, MQCONN_OPT_KEY},                  \
+	    {"insecure", no_argument, NULL, MQCONN_OPT_INSECURE},              \
+	    {"will-topic", required_argument, NULL, MQCONN_OPT_WILL_TOPIC},    \
+	    {"will-payload", required_argument, NULL,                          \
+	        MQCONN_OPT_WILL_PAYLOAD},                                      \
+	    {"will-qos", required_argument, NULL, MQCONN_OPT_WILL_QOS},        \
+	    {"will-retain", no_argument, NULL, MQCONN_OPT_WILL_RETAIN},        \
+	    {"connect-timeout", required_argument, NULL,                       \
+	        MQCONN_OPT_CONNECT_TIMEOUT},                                   \
+	    {"no-reconnect", no_argument, NULL, MQCONN_OPT_NO_RECONNECT},      \
+	{                                                                      \
+		"quiet", no_argument, NULL, MQCONN_OPT_QUIET                   \
+	}
 
 /* Defaults: nothing given yet. */
 void mqconn_init(struct mqconn *c);
@@ -101,8 +103,8 @@ bool mqconn_option(struct mqconn *c, int opt, const char *arg);
  * Parse an mqtt:// or mqtts:// URL into C (host, port, user, password,
  * TLS, path). Returns 0, or -1 with a reason in ERR.
  */
-int mqconn_parse_url(struct mqconn *c, const char *url, char *err,
-    size_t errlen);
+int mqconn_parse_url(
+    struct mqconn *c, const char *url, char *err, size_t errlen);
 /*
  * Apply the environment and the defaults, then check the combination;
  * exits 2 with a message when it is wrong. DEFAULT_QOS applies when -q was

@@ -27,12 +27,12 @@
 enum state {
 	S_IDLE,
 	S_CONNECTING,
-	S_HANDSHAKE,	/* socket open, waiting for CONNACK */
+	S_HANDSHAKE, /* socket open, waiting for CONNACK */
 	S_CONNECTED,
-	S_WAITING,	/* back-off before the next attempt */
-	S_CLOSING,	/* DISCONNECT queued */
+	S_WAITING, /* back-off before the next attempt */
+	S_CLOSING, /* DISCONNECT queued */
 	S_CLOSED,
-	S_DEAD,		/* gave up */
+	S_DEAD, /* gave up */
 };
 
 struct mqtt {
@@ -44,8 +44,8 @@ struct mqtt {
 	enum state state;
 	int protocol;
 	bool ever_connected;
-	bool retry_now;		/* reconnect without back-off (fallback) */
-	bool gave_up;		/* a refusal that retrying cannot fix */
+	bool retry_now; /* reconnect without back-off (fallback) */
+	bool gave_up;   /* a refusal that retrying cannot fix */
 	int receive_max;
 	uint64_t backoff_ms;
 	uint64_t reconnect_limit_ms;
@@ -55,7 +55,7 @@ struct mqtt {
 	 * the duplicate keeps epoll's registration valid until we do.
 	 */
 	int evfd;
-	struct event *rd, *wr;	/* on the socket; NULL when there is none */
+	struct event *rd, *wr; /* on the socket; NULL when there is none */
 	struct event *misc, *retry, *deadline, *done, *defer;
 	int pipefd[2];
 	pthread_t thread;
@@ -145,9 +145,8 @@ handle_gone(struct mqtt *s)
 			return;
 		if (s->reconnect_limit_ms > 0) {
 			struct timeval tv = {
-				(time_t)(s->reconnect_limit_ms / 1000),
-				(suseconds_t)(s->reconnect_limit_ms % 1000) *
-				    1000 };
+			    (time_t)(s->reconnect_limit_ms / 1000),
+			    (suseconds_t)(s->reconnect_limit_ms % 1000) * 1000};
 
 			evtimer_add(s->deadline, &tv);
 		}
@@ -170,12 +169,13 @@ on_connect_v5(struct mosquitto *m, void *arg, int rc, int flags,
 		s->last_error[0] = '\0';
 		event_del(s->deadline);
 		s->receive_max = 65535;
-		if (mosquitto_property_read_int16(props,
-			MQTT_PROP_RECEIVE_MAXIMUM, &rm, false) != NULL)
+		if (mosquitto_property_read_int16(
+		        props, MQTT_PROP_RECEIVE_MAXIMUM, &rm, false) != NULL)
 			s->receive_max = rm;
 		diag_debug(1, "connected to %s (MQTT %s)", mqconn_peer(s->c),
-		    s->protocol == MQTT_PROTOCOL_V5 ? "5" :
-		    s->protocol == MQTT_PROTOCOL_V311 ? "3.1.1" : "3.1");
+		    s->protocol == MQTT_PROTOCOL_V5         ? "5"
+		        : s->protocol == MQTT_PROTOCOL_V311 ? "3.1.1"
+		                                            : "3.1");
 		s->cbs.connected(s->arg, (flags & 1) != 0);
 		return;
 	}
@@ -184,14 +184,14 @@ on_connect_v5(struct mosquitto *m, void *arg, int rc, int flags,
 		diag_debug(1, "%s does not speak MQTT 5: trying 3.1.1",
 		    mqconn_peer(s->c));
 		s->protocol = MQTT_PROTOCOL_V311;
-		mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
-		    MQTT_PROTOCOL_V311);
+		mosquitto_int_option(
+		    m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
 		s->retry_now = true;
 	} else {
 		diag_err("connect %s: %s", mqconn_peer(s->c),
-		    s->protocol == MQTT_PROTOCOL_V5 ?
-			mosquitto_reason_string(rc) :
-			mosquitto_connack_string(rc));
+		    s->protocol == MQTT_PROTOCOL_V5
+		        ? mosquitto_reason_string(rc)
+		        : mosquitto_connack_string(rc));
 		s->gave_up = true;
 	}
 	/* Make libmosquitto drop the socket; handle_gone() follows. */
@@ -199,14 +199,15 @@ on_connect_v5(struct mosquitto *m, void *arg, int rc, int flags,
 }
 
 static void
-on_disconnect_v5(struct mosquitto *m, void *arg, int rc,
-    const mosquitto_property *props)
+on_disconnect_v5(
+    struct mosquitto *m, void *arg, int rc, const mosquitto_property *props)
 {
 	struct mqtt *s = arg;
 
 	if (rc == MQTT_RC_SESSION_TAKEN_OVER && s->state == S_CONNECTED) {
 		diag_err("%s: session taken over by another client with the "
-		    "same id", mqconn_peer(s->c));
+		         "same id",
+		    mqconn_peer(s->c));
 		s->state = S_DEAD;
 		die(s, EXIT_RUNTIME);
 		return;
@@ -252,8 +253,8 @@ on_subscribe_v5(struct mosquitto *m, void *arg, int mid, int count,
 }
 
 static void
-on_unsubscribe_v5(struct mosquitto *m, void *arg, int mid,
-    const mosquitto_property *props)
+on_unsubscribe_v5(
+    struct mosquitto *m, void *arg, int mid, const mosquitto_property *props)
 {
 	struct mqtt *s = arg;
 
@@ -264,10 +265,8 @@ on_unsubscribe_v5(struct mosquitto *m, void *arg, int mid,
 static void
 on_log(struct mosquitto *m, void *arg, int level, const char *msg)
 {
-	if (level == MOSQ_LOG_DEBUG)
-		diag_debug(2, "%s", msg);
-	else
-		diag_debug(1, "%s", msg);
+	/* As mosquitto_sub -d: the protocol's packets, one line each. */
+	diag_debug(1, "%s", msg);
 }
 
 /* After any libmosquitto call: the socket may be gone or want writing. */
@@ -337,19 +336,19 @@ connect_thread(void *arg)
 	const struct mqconn *c = s->c;
 	int rc;
 
-	if (s->protocol == MQTT_PROTOCOL_V5 && (c->session_expiry >= 0 ||
-	    !c->clean))
+	if (s->protocol == MQTT_PROTOCOL_V5 &&
+	    (c->session_expiry >= 0 || !c->clean))
 		mosquitto_property_add_int32(&props,
 		    MQTT_PROP_SESSION_EXPIRY_INTERVAL,
-		    c->session_expiry >= 0 ? (uint32_t)c->session_expiry :
-					     UINT32_MAX);
+		    c->session_expiry >= 0 ? (uint32_t)c->session_expiry
+		                           : UINT32_MAX);
 	errno = 0;
 	if (c->unix_path != NULL)
-		rc = mosquitto_connect_bind_v5(s->mosq, c->unix_path, 0,
-		    c->keepalive, NULL, props);
+		rc = mosquitto_connect_bind_v5(
+		    s->mosq, c->unix_path, 0, c->keepalive, NULL, props);
 	else
-		rc = mosquitto_connect_bind_v5(s->mosq, c->host, c->port,
-		    c->keepalive, NULL, props);
+		rc = mosquitto_connect_bind_v5(
+		    s->mosq, c->host, c->port, c->keepalive, NULL, props);
 	s->thread_errno = errno;
 	s->thread_rc = rc;
 	mosquitto_property_free_all(&props);
@@ -373,7 +372,7 @@ static void
 on_thread_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct mqtt *s = arg;
-	static const struct timeval one_second = { 1, 0 };
+	static const struct timeval one_second = {1, 0};
 	char x;
 	int sock;
 
@@ -393,12 +392,12 @@ on_thread_done(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->thread_rc != MOSQ_ERR_SUCCESS) {
 		set_error(s, s->thread_rc, s->thread_errno);
-		diag_debug(1, "connect %s: %s", mqconn_peer(s->c),
-		    s->last_error);
+		diag_debug(
+		    1, "connect %s: %s", mqconn_peer(s->c), s->last_error);
 		if (s->thread_rc == MOSQ_ERR_TLS) {
 			/* A certificate problem will not go away. */
-			diag_err("connect %s: %s", mqconn_peer(s->c),
-			    s->last_error);
+			diag_err(
+			    "connect %s: %s", mqconn_peer(s->c), s->last_error);
 			die(s, EXIT_CONNECT);
 			return;
 		}
@@ -438,14 +437,14 @@ schedule_retry(struct mqtt *s)
 		ms = 0;
 	} else {
 		/* 1 s doubling to 30 s, each delay between 1/2 and 1 of it. */
-		s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_FIRST_MS :
-						     s->backoff_ms * 2;
+		s->backoff_ms =
+		    s->backoff_ms == 0 ? BACKOFF_FIRST_MS : s->backoff_ms * 2;
 		if (s->backoff_ms > BACKOFF_MAX_MS)
 			s->backoff_ms = BACKOFF_MAX_MS;
 		ms = s->backoff_ms / 2 +
 		    (uint64_t)random() % (s->backoff_ms / 2 + 1);
-		diag_debug(1, "reconnecting in %llu ms",
-		    (unsigned long long)ms);
+		diag_debug(
+		    1, "reconnecting in %llu ms", (unsigned long long)ms);
 	}
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
@@ -494,14 +493,13 @@ configure(struct mqtt *s)
 	mosquitto_int_option(s->mosq, MOSQ_OPT_PROTOCOL_VERSION, s->protocol);
 	mosquitto_int_option(s->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	if (c->username != NULL)
-		rc = mosquitto_username_pw_set(s->mosq, c->username,
-		    c->password);
+		rc = mosquitto_username_pw_set(
+		    s->mosq, c->username, c->password);
 	if (rc == 0 && c->tls) {
 		if (c->cafile == NULL && c->capath == NULL)
-			mosquitto_int_option(s->mosq,
-			    MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-		if (c->cafile != NULL || c->capath != NULL ||
-		    c->cert != NULL)
+			mosquitto_int_option(
+			    s->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+		if (c->cafile != NULL || c->capath != NULL || c->cert != NULL)
 			rc = mosquitto_tls_set(s->mosq, c->cafile, c->capath,
 			    c->cert, c->key, NULL);
 		if (rc == 0 && c->insecure)
@@ -509,15 +507,15 @@ configure(struct mqtt *s)
 		if (rc != 0)
 			diag_die(EXIT_USAGE, "TLS setup: %s%s",
 			    mosquitto_strerror(rc),
-			    rc == MOSQ_ERR_INVAL ?
-				" (check --cafile, --capath, --cert, --key)" :
-				"");
+			    rc == MOSQ_ERR_INVAL
+			        ? " (check --cafile, --capath, --cert, --key)"
+			        : "");
 	}
 	if (rc == 0 && c->will_topic != NULL) {
 		const char *p = c->will_payload ? c->will_payload : "";
 
-		rc = mosquitto_will_set(s->mosq, c->will_topic,
-		    (int)strlen(p), p, c->will_qos, c->will_retain);
+		rc = mosquitto_will_set(s->mosq, c->will_topic, (int)strlen(p),
+		    p, c->will_qos, c->will_retain);
 	}
 	if (rc != 0)
 		diag_die(EXIT_USAGE, "MQTT setup: %s", mosquitto_strerror(rc));
@@ -552,8 +550,8 @@ mqtt_new(struct event_base *base, const struct mqconn *c,
 	configure(s);
 	if (pipe(s->pipefd) == -1)
 		diag_die(EXIT_RUNTIME, "pipe: %s", strerror(errno));
-	s->done = event_new(base, s->pipefd[0], EV_READ | EV_PERSIST,
-	    on_thread_done, s);
+	s->done = event_new(
+	    base, s->pipefd[0], EV_READ | EV_PERSIST, on_thread_done, s);
 	s->misc = event_new(base, -1, EV_PERSIST, on_misc, s);
 	s->retry = evtimer_new(base, on_retry, s);
 	s->deadline = evtimer_new(base, on_deadline, s);
@@ -569,8 +567,8 @@ void
 mqtt_start(struct mqtt *s)
 {
 	uint64_t ms = s->c->connect_timeout_ms;
-	struct timeval tv = { (time_t)(ms / 1000),
-		(suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = {
+	    (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
 	evtimer_add(s->deadline, &tv);
 	start_attempt(s);
@@ -617,7 +615,7 @@ mqtt_kick(struct mqtt *s)
 void
 mqtt_disconnect(struct mqtt *s)
 {
-	static const struct timeval zero = { 0, 0 };
+	static const struct timeval zero = {0, 0};
 
 	switch (s->state) {
 	case S_CONNECTED:
@@ -626,7 +624,7 @@ mqtt_disconnect(struct mqtt *s)
 		event_del(s->deadline);
 		if (mosquitto_disconnect(s->mosq) == MOSQ_ERR_SUCCESS &&
 		    mosquitto_socket(s->mosq) != -1) {
-			struct timeval two = { 2, 0 };
+			struct timeval two = {2, 0};
 
 			evtimer_add(s->deadline, &two);
 			mqtt_kick(s);

@@ -40,8 +40,7 @@ opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 	}
 	end = digits(s, &v);
 	if (end == NULL || v > max || v < min) {
-		snprintf(err, errlen,
-		    "'%s' is out of range (%llu to %llu)", s,
+		snprintf(err, errlen, "'%s' is out of range (%llu to %llu)", s,
 		    (unsigned long long)min, (unsigned long long)max);
 		return -1;
 	}
@@ -54,8 +53,8 @@ opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 }
 
 int
-opt_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out,
-    char *err, size_t errlen)
+opt_parse_duration_ms(
+    const char *s, uint64_t max_ms, uint64_t *out, char *err, size_t errlen)
 {
 	const char *p;
 	uint64_t whole, frac = 0, scale = 1, unit = 1000, ms;
@@ -107,17 +106,24 @@ range:
 }
 
 int
-opt_parse_size(const char *s, uint64_t max, uint64_t *out, char *err,
-    size_t errlen)
+opt_parse_size(
+    const char *s, uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
 	static const struct {
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {
-		{ "", 1 }, { "B", 1 },
-		{ "K", 1024 }, { "KB", 1024 }, { "KiB", 1024 },
-		{ "M", 1048576 }, { "MB", 1048576 }, { "MiB", 1048576 },
-		{ "G", 1073741824 }, { "GB", 1073741824 }, { "GiB", 1073741824 },
+	    {"", 1},
+	    {"B", 1},
+	    {"K", 1024},
+	    {"KB", 1024},
+	    {"KiB", 1024},
+	    {"M", 1048576},
+	    {"MB", 1048576},
+	    {"MiB", 1048576},
+	    {"G", 1073741824},
+	    {"GB", 1073741824},
+	    {"GiB", 1073741824},
 	};
 	const char *p;
 	uint64_t v;

@@ -16,11 +16,11 @@ int opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
  * A duration in seconds: a decimal number (fractions allowed) with an
  * optional unit ms, s, m or h. Result in milliseconds, at most MAX_MS.
  */
-int opt_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out,
-    char *err, size_t errlen);
+int opt_parse_duration_ms(
+    const char *s, uint64_t max_ms, uint64_t *out, char *err, size_t errlen);
 /* A byte count with an optional suffix K, M, G (powers of 1024; KiB etc.). */
-int opt_parse_size(const char *s, uint64_t max, uint64_t *out, char *err,
-    size_t errlen);
+int opt_parse_size(
+    const char *s, uint64_t max, uint64_t *out, char *err, size_t errlen);
 
 uint64_t opt_uint(const char *name, const char *s, uint64_t min, uint64_t max);
 uint64_t opt_duration_ms(const char *name, const char *s, uint64_t max_ms);

@@ -18,9 +18,9 @@
 
 struct out {
 	int fd;
-	int saved_flags;	/* -1 when the flags were not changed */
+	int saved_flags; /* -1 when the flags were not changed */
 	struct evbuffer *buf;
-	struct event *idle;	/* low priority: flush when the loop is idle */
+	struct event *idle;     /* low priority: flush when the loop is idle */
 	struct event *writable; /* the fd is writable again */
 	bool failed;
 	struct out_cbs cbs;
@@ -56,8 +56,8 @@ out_new(struct event_base *base, int fd, const struct out_cbs *cbs, void *arg)
 	 * Only pipes and sockets are made non-blocking: a terminal is shared
 	 * with the shell, and a regular file never blocks for long.
 	 */
-	if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
-	    S_ISSOCK(st.st_mode))) {
+	if (fstat(fd, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
 		int fl = fcntl(fd, F_GETFL);
 
 		if (fl != -1 && !(fl & O_NONBLOCK) &&
@@ -156,7 +156,7 @@ out_flush_blocking(struct out *o, int timeout_ms)
 {
 	event_del(o->writable);
 	while (!o->failed && evbuffer_get_length(o->buf) > 0) {
-		struct pollfd pfd = { .fd = o->fd, .events = POLLOUT };
+		struct pollfd pfd = {.fd = o->fd, .events = POLLOUT};
 		int n = evbuffer_write(o->buf, o->fd);
 
 		if (n > 0 || (n == -1 && errno == EINTR))

@@ -25,8 +25,8 @@ struct out_cbs {
 };
 
 /* Write to FD (normally 1) from BASE (made by loop_new). */
-struct out *out_new(struct event_base *base, int fd, const struct out_cbs *cbs,
-    void *arg);
+struct out *out_new(
+    struct event_base *base, int fd, const struct out_cbs *cbs, void *arg);
 /* Restore FD's flags and free; unwritten data is dropped. */
 void out_free(struct out *o);
 /* The buffer to append to; call out_commit() after appending. */

@@ -16,13 +16,13 @@
 #include <mosquitto.h>
 
 struct record {
-	char *topic;		/* NUL-terminated */
+	char *topic;            /* NUL-terminated */
 	unsigned char *payload; /* PAYLOAD_LEN bytes, may hold NUL */
 	size_t payload_len;
-	int qos;		/* 0..2, or -1: not given (use the default) */
-	int retain;		/* 0/1, or -1: not given */
-	int mid;		/* message id as delivered (0 for QoS 0) */
-	struct timespec ts;	/* when it was received (CLOCK_REALTIME) */
+	int qos;            /* 0..2, or -1: not given (use the default) */
+	int retain;         /* 0/1, or -1: not given */
+	int mid;            /* message id as delivered (0 for QoS 0) */
+	struct timespec ts; /* when it was received (CLOCK_REALTIME) */
 	mosquitto_property *props; /* MQTT 5 properties or NULL */
 	bool owned;
 };

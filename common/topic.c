@@ -26,7 +26,8 @@ topic_check_pub(const char *topic, size_t len, char *err, size_t errlen)
 	if (mosquitto_pub_topic_check2(topic, len) != MOSQ_ERR_SUCCESS) {
 		snprintf(err, errlen,
 		    "invalid topic '%.*s': wildcards + and # are not allowed "
-		    "when publishing", (int)(len > 200 ? 200 : len), topic);
+		    "when publishing",
+		    (int)(len > 200 ? 200 : len), topic);
 		return -1;
 	}
 	return 0;
@@ -65,7 +66,8 @@ topic_check_sub(const char *filter, char *err, size_t errlen)
 		    (wild != NULL && wild < slash)) {
 			snprintf(err, errlen,
 			    "invalid shared subscription '%s': "
-			    "expected $share/GROUP/FILTER", filter);
+			    "expected $share/GROUP/FILTER",
+			    filter);
 			return -1;
 		}
 		f = slash + 1;
@@ -73,7 +75,8 @@ topic_check_sub(const char *filter, char *err, size_t errlen)
 	if (mosquitto_sub_topic_check(f) != MOSQ_ERR_SUCCESS) {
 		snprintf(err, errlen,
 		    "invalid topic filter '%s': + and # must stand alone "
-		    "between slashes, # only at the end", filter);
+		    "between slashes, # only at the end",
+		    filter);
 		return -1;
 	}
 	return 0;
@@ -84,8 +87,8 @@ topic_matches(const char *filter, const char *topic)
 {
 	bool result = false;
 
-	if (mosquitto_topic_matches_sub(topic_unshare(filter), topic,
-		&result) != MOSQ_ERR_SUCCESS)
+	if (mosquitto_topic_matches_sub(
+	        topic_unshare(filter), topic, &result) != MOSQ_ERR_SUCCESS)
 		return false;
 	return result;
 }
