@@ -376,8 +376,9 @@ publish(struct pub *p, const char *topic, const void *payload, size_t len,
 
 	if (props != NULL && mqtt_protocol(p->mq) != MQTT_PROTOCOL_V5) {
 		if (!p->warned_props)
-			diag_warn("warning: the broker speaks MQTT 3.1.1: "
-			          "properties are not sent");
+			diag_warn(
+			    "warning: MQTT 5 properties are not sent over "
+			    "MQTT 3.1.1");
 		p->warned_props = true;
 		props = NULL;
 	}

@@ -58,7 +58,7 @@ struct sub {
 	struct loop_signals *sigs;
 	struct event *timeout_timer, *retained_timer, *drain_timer;
 	int sub_mid, unsub_mid;
-	bool subscribed_once, ever_connected;
+	bool subscribed_once, unsubscribed_once, ever_connected;
 	uint64_t printed, outstanding;
 	uint64_t written_msgs_base; /* messages before offsets[0] */
 	uint64_t *offsets; /* end offset of each message not yet written */
@@ -330,7 +330,7 @@ on_subscribed(void *arg, int mid, int count, const int *granted)
 		return;
 	}
 	s->subscribed_once = true;
-	if (s->exit_on_suback && s->nunsubs == 0)
+	if (s->exit_on_suback && (s->nunsubs == 0 || s->unsubscribed_once))
 		finish(s, EXIT_OK);
 	else if (s->retained_only)
 		evtimer_add(s->retained_timer, &one_second);
@@ -341,8 +341,10 @@ on_unsubscribed(void *arg, int mid)
 {
 	struct sub *s = arg;
 
-	if (mid == s->unsub_mid &&
-	    (s->nfilters == 0 || (s->exit_on_suback && s->subscribed_once)))
+	if (mid != s->unsub_mid)
+		return;
+	s->unsubscribed_once = true;
+	if (s->nfilters == 0 || (s->exit_on_suback && s->subscribed_once))
 		finish(s, EXIT_OK);
 }
 
@@ -426,6 +428,8 @@ on_message(void *arg, const struct mosquitto_message *m,
 
 	if (s->finishing || out_failed(s->out))
 		return;
+	if (filtered_out(s, m->topic))
+		return;
 	if (s->remove_retained && m->retain && m->payloadlen > 0) {
 		int rc = mosquitto_publish(
 		    mqtt_mosq(s->mq), NULL, m->topic, 0, NULL, 1, true);
@@ -437,7 +441,7 @@ on_message(void *arg, const struct mosquitto_message *m,
 		finish(s, EXIT_OK);
 		return;
 	}
-	if ((s->no_retained && m->retain) || filtered_out(s, m->topic))
+	if (s->no_retained && m->retain)
 		return;
 	record_view_message(&r, m, props);
 	print(s, &r);

@@ -22,6 +22,7 @@ struct out {
 	struct evbuffer *buf;
 	struct event *idle;     /* low priority: flush when the loop is idle */
 	struct event *writable; /* the fd is writable again */
+	struct event *watch;    /* pipes: notice a reader that went away */
 	bool failed;
 	struct out_cbs cbs;
 	void *arg;
@@ -39,6 +40,23 @@ static void
 on_writable(evutil_socket_t fd, short what, void *arg)
 {
 	try_write(arg);
+}
+
+static void fail(struct out *o, int err);
+
+/*
+ * With nothing to write, a closed pipe would only be noticed at the next
+ * message; poll it now and then so that `mqsub | head -n 2` ends promptly.
+ */
+static void
+on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct out *o = arg;
+	struct pollfd pfd = {.fd = o->fd, .events = 0};
+
+	if (!o->failed && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLERR | POLLHUP)))
+		fail(o, EPIPE);
 }
 
 struct out *
@@ -67,8 +85,15 @@ out_new(struct event_base *base, int fd, const struct out_cbs *cbs, void *arg)
 	o->idle = event_new(base, -1, 0, on_idle, o);
 	event_priority_set(o->idle, LOOP_PRIO_IDLE);
 	o->writable = event_new(base, fd, EV_WRITE, on_writable, o);
-	if (o->buf == NULL || o->idle == NULL || o->writable == NULL)
+	o->watch = event_new(base, -1, EV_PERSIST, on_watch, o);
+	if (o->buf == NULL || o->idle == NULL || o->writable == NULL ||
+	    o->watch == NULL)
 		diag_die(1, "out of memory");
+	if (o->saved_flags != -1) {
+		struct timeval tv = {0, 250000};
+
+		event_add(o->watch, &tv);
+	}
 	return o;
 }
 
@@ -81,6 +106,7 @@ out_free(struct out *o)
 		fcntl(o->fd, F_SETFL, o->saved_flags);
 	event_free(o->idle);
 	event_free(o->writable);
+	event_free(o->watch);
 	evbuffer_free(o->buf);
 	free(o);
 }
@@ -109,6 +135,7 @@ fail(struct out *o, int err)
 	o->failed = true;
 	evbuffer_drain(o->buf, evbuffer_get_length(o->buf));
 	event_del(o->writable);
+	event_del(o->watch);
 	if (err == EPIPE)
 		o->cbs.closed(o->arg);
 	else

@@ -46,7 +46,7 @@ rc=$?
 timeout 10 "$B/mqpub" -p "$port" -t fb/b -m props -q 1 \
     --content-type text/plain 2>"$tmp/pub2.err"
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'properties are not sent' "$tmp/pub2.err"; then
+if [ $rc -eq 0 ] && grep -q 'properties are not sent over' "$tmp/pub2.err"; then
 	ok "properties dropped with one warning"
 else
 	nok "properties dropped with one warning (rc $rc)"
