@@ -52,6 +52,9 @@ diag_debug_level(void)
  * One fprintf per message, so that lines from concurrent processes sharing
  * a terminal do not interleave within a line.
  */
+static void vprint(const char *fmt, va_list ap, int errnum)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 vprint(const char *fmt, va_list ap, int errnum)
 {

@@ -179,6 +179,11 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		finish(in);
 		return;
 	}
+	if (in->pollable && !(what & EV_READ)) {
+		/* Woken by in_resume(): read only when the fd says so. */
+		arm(in);
+		return;
+	}
 	make_room(in);
 	n = read(in->fd, in->buf + in->end, IN_READ);
 	if (n == -1) {

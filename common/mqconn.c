@@ -324,7 +324,7 @@ mqconn_finish(struct mqconn *c, int default_qos)
 		set(&c->username, env);
 	if (c->password == NULL && (env = getenv("MQTT_PASSWORD")) != NULL)
 		set(&c->password, env);
-	if (c->cafile != NULL || c->capath != NULL)
+	if (c->cafile != NULL || c->capath != NULL || c->cert != NULL)
 		c->tls = true;
 	if (c->port == 0)
 		c->port = c->tls ? 8883 : 1883;
@@ -336,8 +336,6 @@ mqconn_finish(struct mqconn *c, int default_qos)
 		    "a password needs a user name (-u or MQTT_USERNAME)");
 	if ((c->cert == NULL) != (c->key == NULL))
 		diag_usage("--cert and --key go together");
-	if (c->cert != NULL && !c->tls)
-		c->tls = true;
 	if (c->unix_path != NULL && c->tls)
 		diag_usage("--unix cannot be combined with TLS");
 	if (!c->clean && c->id == NULL)

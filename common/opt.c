@@ -91,9 +91,10 @@ opt_parse_duration_ms(
 		goto bad;
 	if (whole > max_ms / unit)
 		goto range;
-	ms = whole * unit + frac * unit / scale;
-	if (ms > max_ms)
+	ms = whole * unit;
+	if (frac * unit / scale > max_ms - ms)
 		goto range;
+	ms += frac * unit / scale;
 	*out = ms;
 	return 0;
 bad:

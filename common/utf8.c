@@ -7,7 +7,11 @@
 bool
 utf8_is_text(const void *s, size_t len)
 {
-	const unsigned char *p = s, *end = p + len;
+	const unsigned char *p = s, *end;
+
+	if (len == 0)
+		return true; /* S may be NULL: no arithmetic on it */
+	end = p + len;
 
 	while (p < end) {
 		unsigned c = *p;

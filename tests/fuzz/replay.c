@@ -31,9 +31,9 @@ struct target {
 };
 
 static const struct target targets[] = {
-	{ "jsonrec", fuzz_jsonrec },
-	{ "fmt", fuzz_fmt },
-	{ "topic", fuzz_topic },
+    {"jsonrec", fuzz_jsonrec},
+    {"fmt", fuzz_fmt},
+    {"topic", fuzz_topic},
 };
 
 /* Read PATH whole; NULL on error. *LEN gets its size. */
@@ -169,8 +169,8 @@ main(void)
 			bad++;
 			continue;
 		}
-		snprintf(dir, sizeof(dir), "%s/%s-crashes", CORPUS_DIR,
-		    t->name);
+		snprintf(
+		    dir, sizeof(dir), "%s/%s-crashes", CORPUS_DIR, t->name);
 		crashes = replay_dir(t, dir, &failed);
 		if (crashes < 0)
 			crashes = 0;

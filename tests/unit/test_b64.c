@@ -17,13 +17,13 @@ struct vector {
 };
 
 static const struct vector rfc4648[] = {
-	{ "", "" },
-	{ "f", "Zg==" },
-	{ "fo", "Zm8=" },
-	{ "foo", "Zm9v" },
-	{ "foob", "Zm9vYg==" },
-	{ "fooba", "Zm9vYmE=" },
-	{ "foobar", "Zm9vYmFy" },
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 /* Decodings that must succeed, with the bytes they give. */
@@ -34,15 +34,15 @@ struct good {
 };
 
 static const struct good goods[] = {
-	{ "Zg==", "f", 1 },
-	{ "Zm8=", "fo", 2 },
-	{ "AA==", "\0", 1 },
-	{ "AAA=", "\0\0", 2 },
-	{ "AAAA", "\0\0\0", 3 },
-	{ "////", "\xff\xff\xff", 3 },
-	{ "+/+/", "\xfb\xff\xbf", 3 },
-	{ "/w==", "\xff", 1 },
-	{ "//8=", "\xff\xff", 2 },
+    {"Zg==", "f", 1},
+    {"Zm8=", "fo", 2},
+    {"AA==", "\0", 1},
+    {"AAA=", "\0\0", 2},
+    {"AAAA", "\0\0\0", 3},
+    {"////", "\xff\xff\xff", 3},
+    {"+/+/", "\xfb\xff\xbf", 3},
+    {"/w==", "\xff", 1},
+    {"//8=", "\xff\xff", 2},
 };
 
 /* Encodings that must be refused. */
@@ -52,34 +52,34 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{ "length 1", "Z" },
-	{ "length 2", "Zg" },
-	{ "length 3 (padding is required)", "Zm8" },
-	{ "length 5", "Zm9vY" },
-	{ "length 6, unpadded", "Zm9vYg" },
-	{ "bad character !", "Zm9!" },
-	{ "bad character -", "Zm9-" },
-	{ "bad character _ (base64url)", "Zm9_" },
-	{ "bad character in the first quantum", "Z.9vYmFy" },
-	{ "high byte", "Zm9\xc3" },
-	{ "'=' in the middle", "Zg==Zg==" },
-	{ "'=' in the first quantum of two", "Zm8=Zm9v" },
-	{ "'=' at position 0", "====" },
-	{ "'=' at position 1", "Z===" },
-	{ "'=' then a letter", "Zg=a" },
-	{ "'=' between letters", "Z=g=" },
-	{ "three '='", "Z===" },
-	{ "non-canonical Zh== (low bits set)", "Zh==" },
-	{ "non-canonical Zm9= (low bits set)", "Zm9=" },
-	{ "non-canonical Zm+= (low bits set)", "Zm+=" },
-	{ "non-canonical //9=", "//9=" },
-	{ "non-canonical /x==", "/x==" },
-	{ "space", "Zm9v YmFy" },
-	{ "space, length 8", "Zm9 YmFy" },
-	{ "newline", "Zm9v\nYmFy" },
-	{ "CR LF", "Zm9vYm\r\n" },
-	{ "tab", "Zm9\t" },
-	{ "leading space", " Zm9" },
+    {"length 1", "Z"},
+    {"length 2", "Zg"},
+    {"length 3 (padding is required)", "Zm8"},
+    {"length 5", "Zm9vY"},
+    {"length 6, unpadded", "Zm9vYg"},
+    {"bad character !", "Zm9!"},
+    {"bad character -", "Zm9-"},
+    {"bad character _ (base64url)", "Zm9_"},
+    {"bad character in the first quantum", "Z.9vYmFy"},
+    {"high byte", "Zm9\xc3"},
+    {"'=' in the middle", "Zg==Zg=="},
+    {"'=' in the first quantum of two", "Zm8=Zm9v"},
+    {"'=' at position 0", "===="},
+    {"'=' at position 1", "Z==="},
+    {"'=' then a letter", "Zg=a"},
+    {"'=' between letters", "Z=g="},
+    {"three '='", "Z==="},
+    {"non-canonical Zh== (low bits set)", "Zh=="},
+    {"non-canonical Zm9= (low bits set)", "Zm9="},
+    {"non-canonical Zm+= (low bits set)", "Zm+="},
+    {"non-canonical //9=", "//9="},
+    {"non-canonical /x==", "/x=="},
+    {"space", "Zm9v YmFy"},
+    {"space, length 8", "Zm9 YmFy"},
+    {"newline", "Zm9v\nYmFy"},
+    {"CR LF", "Zm9vYm\r\n"},
+    {"tab", "Zm9\t"},
+    {"leading space", " Zm9"},
 };
 
 /* Copy S into DST with control and high bytes as \xNN, for test names. */
@@ -145,8 +145,8 @@ main(void)
 		is_int((long long)b64_encoded_len(plen), (long long)elen,
 		    "b64_encoded_len");
 		b64_encode(v->plain, plen, enc);
-		snprintf(name, sizeof(name), "encode \"%s\" = \"%s\"",
-		    v->plain, v->enc);
+		snprintf(name, sizeof(name), "encode \"%s\" = \"%s\"", v->plain,
+		    v->enc);
 		is_str(enc, v->enc, name);
 		n = b64_decode(v->enc, elen, dec);
 		snprintf(name, sizeof(name), "decode \"%s\" = \"%s\"", v->enc,
@@ -182,8 +182,7 @@ main(void)
 	is_int((long long)b64_encoded_len(1), 4, "encoded_len(1)");
 	is_int((long long)b64_encoded_len(3), 4, "encoded_len(3)");
 	is_int((long long)b64_encoded_len(4), 8, "encoded_len(4)");
-	is_int((long long)b64_encoded_len(65535), 87380,
-	    "encoded_len(65535)");
+	is_int((long long)b64_encoded_len(65535), 87380, "encoded_len(65535)");
 
 	for (i = 0; i < 256; i++)
 		all[i] = (unsigned char)i;
@@ -208,8 +207,8 @@ main(void)
 		int failed = 0;
 
 		for (i = 0; i < 65536; i++) {
-			unsigned char two[2] = { (unsigned char)(i >> 8),
-				(unsigned char)i };
+			unsigned char two[2] = {
+			    (unsigned char)(i >> 8), (unsigned char)i};
 
 			if (!round_trip(two, 2) || !round_trip(two, 1))
 				failed++;
@@ -221,13 +220,14 @@ main(void)
 		 * Of the 64 last characters before "==", only those with
 		 * the four low bits clear are canonical (A, Q, g, w).
 		 */
-		static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+		static const char alpha[] =
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+/";
 		int accepted = 0, accepted1 = 0;
 
 		for (i = 0; i < 64; i++) {
-			char q[5] = { 'Z', alpha[i], '=', '=', '\0' };
-			char q1[5] = { 'Z', 'm', alpha[i], '=', '\0' };
+			char q[5] = {'Z', alpha[i], '=', '=', '\0'};
+			char q1[5] = {'Z', 'm', alpha[i], '=', '\0'};
 
 			if (b64_decode(q, 4, dec) == 1)
 				accepted++;

@@ -31,23 +31,23 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
-	{ "%k", "unknown sequence '%k' in format" },
-	{ "topic=%t %z", "unknown sequence '%z' in format" },
-	{ "%10k", "unknown sequence '%k' in format" },
-	{ "%-05.3Y", "unknown sequence '%Y' in format" },
-	{ "% t", "unknown sequence '% ' in format" },
-	{ "%", "incomplete % sequence at the end of format" },
-	{ "abc%", "incomplete % sequence at the end of format" },
-	{ "%-", "incomplete % sequence at the end of format" },
-	{ "%10", "incomplete % sequence at the end of format" },
-	{ "%.", "incomplete % sequence at the end of format" },
-	{ "%-08.3", "incomplete % sequence at the end of format" },
-	{ "@", "incomplete @ sequence at the end of format" },
-	{ "abc @", "incomplete @ sequence at the end of format" },
-	{ "\\q", "invalid escape '\\q' in format" },
-	{ "ok \\x41", "invalid escape '\\x' in format" },
-	{ "\\N", "invalid escape '\\N' in format" },
-	{ "trailing \\", "invalid escape '\\ ' in format" },
+    {"%k", "unknown sequence '%k' in format"},
+    {"topic=%t %z", "unknown sequence '%z' in format"},
+    {"%10k", "unknown sequence '%k' in format"},
+    {"%-05.3Y", "unknown sequence '%Y' in format"},
+    {"% t", "unknown sequence '% ' in format"},
+    {"%", "incomplete % sequence at the end of format"},
+    {"abc%", "incomplete % sequence at the end of format"},
+    {"%-", "incomplete % sequence at the end of format"},
+    {"%10", "incomplete % sequence at the end of format"},
+    {"%.", "incomplete % sequence at the end of format"},
+    {"%-08.3", "incomplete % sequence at the end of format"},
+    {"@", "incomplete @ sequence at the end of format"},
+    {"abc @", "incomplete @ sequence at the end of format"},
+    {"\\q", "invalid escape '\\q' in format"},
+    {"ok \\x41", "invalid escape '\\x' in format"},
+    {"\\N", "invalid escape '\\N' in format"},
+    {"trailing \\", "invalid escape '\\ ' in format"},
 };
 
 enum { REC_FULL, REC_BIN, REC_EMPTY, NREC };
@@ -60,106 +60,114 @@ struct render_case {
 };
 
 static const struct render_case render_cases[] = {
-	/* Plain text and the doubled specials. */
-	{ REC_FULL, "", "", 0 },
-	{ REC_FULL, "plain text", "plain text", 0 },
-	{ REC_FULL, "100%%", "100%", 0 },
-	{ REC_FULL, "%%%%", "%%", 0 },
-	{ REC_FULL, "user@@host", "user@host", 0 },
-	{ REC_FULL, "@@@@", "@@", 0 },
-	{ REC_FULL, "%%t @@Y", "%t @Y", 0 },
+    /* Plain text and the doubled specials. */
+    {REC_FULL, "", "", 0},
+    {REC_FULL, "plain text", "plain text", 0},
+    {REC_FULL, "100%%", "100%", 0},
+    {REC_FULL, "%%%%", "%%", 0},
+    {REC_FULL, "user@@host", "user@host", 0},
+    {REC_FULL, "@@@@", "@@", 0},
+    {REC_FULL, "%%t @@Y", "%t @Y", 0},
 
-	/* Escapes. */
-	{ REC_FULL, "a\\nb", "a\nb", 0 },
-	{ REC_FULL, "\\t\\r\\e\\a\\v\\\\", "\t\r\033\a\v\\", 0 },
-	{ REC_FULL, "x\\0y", "x\0y", 3 },
-	{ REC_FULL, "\\0", "\0", 1 },
-	{ REC_FULL, "%t\\n", "sensors/room1/temp\n", 0 },
+    /* Escapes. */
+    {REC_FULL, "a\\nb", "a\nb", 0},
+    {REC_FULL, "\\t\\r\\e\\a\\v\\\\", "\t\r\033\a\v\\", 0},
+    {REC_FULL, "x\\0y", "x\0y", 3},
+    {REC_FULL, "\\0", "\0", 1},
+    {REC_FULL, "%t\\n", "sensors/room1/temp\n", 0},
 
-	/* Every field of the full record. */
-	{ REC_FULL, "%t", "sensors/room1/temp", 0 },
-	{ REC_FULL, "%p", "21.5", 0 },
-	{ REC_FULL, "%l", "4", 0 },
-	{ REC_FULL, "%q", "1", 0 },
-	{ REC_FULL, "%r", "1", 0 },
-	{ REC_FULL, "%m", "42", 0 },
-	{ REC_FULL, "%x", "32312e35", 0 },
-	{ REC_FULL, "%X", "32312E35", 0 },
-	{ REC_FULL, "%C", "text/plain", 0 },
-	{ REC_FULL, "%R", "reply/here", 0 },
-	{ REC_FULL, "%E", "3600", 0 },
-	{ REC_FULL, "%F", "1", 0 },
-	{ REC_FULL, "%A", "7", 0 },
-	{ REC_FULL, "%S", "300", 0 },
-	{ REC_FULL, "%D", "\x01\x00z9", 4 },
-	{ REC_FULL, "%P", "k1:v1 k2:v 2", 0 },
-	{ REC_FULL, "%U", "1795334400.123456789", 0 },
-	{ REC_FULL, "%I", "2026-11-22T08:00:00+0000", 0 },
-	{ REC_FULL, "%t %p %q %r", "sensors/room1/temp 21.5 1 1", 0 },
-	{ REC_FULL, "[%C|%R|%E]", "[text/plain|reply/here|3600]", 0 },
+    /* Every field of the full record. */
+    {REC_FULL, "%t", "sensors/room1/temp", 0},
+    {REC_FULL, "%p", "21.5", 0},
+    {REC_FULL, "%l", "4", 0},
+    {REC_FULL, "%q", "1", 0},
+    {REC_FULL, "%r", "1", 0},
+    {REC_FULL, "%m", "42", 0},
+    {REC_FULL, "%x", "32312e35", 0},
+    {REC_FULL, "%X", "32312E35", 0},
+    {REC_FULL, "%C", "text/plain", 0},
+    {REC_FULL, "%R", "reply/here", 0},
+    {REC_FULL, "%E", "3600", 0},
+    {REC_FULL, "%F", "1", 0},
+    {REC_FULL, "%A", "7", 0},
+    {REC_FULL, "%S", "300", 0},
+    {REC_FULL, "%D", "\x01\x00z9", 4},
+    {REC_FULL, "%P", "k1:v1 k2:v 2", 0},
+    {REC_FULL, "%U", "1795334400.123456789", 0},
+    {REC_FULL, "%I", "2026-11-22T08:00:00+0000", 0},
+    {REC_FULL, "%t %p %q %r", "sensors/room1/temp 21.5 1 1", 0},
+    {REC_FULL, "[%C|%R|%E]", "[text/plain|reply/here|3600]", 0},
 
-	/* Widths, flags and precision. */
-	{ REC_FULL, "%25t|", "       sensors/room1/temp|", 0 },
-	{ REC_FULL, "%-25t|", "sensors/room1/temp       |", 0 },
-	{ REC_FULL, "%10t|", "sensors/room1/temp|", 0 },
-	{ REC_FULL, "%.3t|", "sen|", 0 },
-	{ REC_FULL, "%.0t|", "|", 0 },
-	{ REC_FULL, "%.100t|", "sensors/room1/temp|", 0 },
-	{ REC_FULL, "%6.3t|", "   sen|", 0 },
-	{ REC_FULL, "%-6.3t|", "sen   |", 0 },
-	{ REC_FULL, "%06t|", "sensors/room1/temp|", 0 },
-	{ REC_FULL, "%026t|", "        sensors/room1/temp|", 0 },
-	{ REC_FULL, "%6p|", "  21.5|", 0 },
-	{ REC_FULL, "%-6p|", "21.5  |", 0 },
-	{ REC_FULL, "%.2p|", "21|", 0 },
-	{ REC_FULL, "%05l|", "00004|", 0 },
-	{ REC_FULL, "%5l|", "    4|", 0 },
-	{ REC_FULL, "%-5l|", "4    |", 0 },
-	{ REC_FULL, "%-05l|", "4    |", 0 },
-	{ REC_FULL, "%0-5l|", "4    |", 0 },
-	{ REC_FULL, "%03m|", "042|", 0 },
-	{ REC_FULL, "%1m|", "42|", 0 },
-	{ REC_FULL, "%.1m|", "42|", 0 },
-	{ REC_FULL, "%08x|", "32312e35|", 0 },
-	{ REC_FULL, "%010x|", "0032312e35|", 0 },
-	{ REC_FULL, "%-10X|", "32312E35  |", 0 },
-	{ REC_FULL, "%12C|", "  text/plain|", 0 },
-	{ REC_FULL, "%.4C|", "text|", 0 },
-	{ REC_FULL, "%-12R|", "reply/here  |", 0 },
-	{ REC_FULL, "%06E|", "003600|", 0 },
-	{ REC_FULL, "%3F|", "  1|", 0 },
-	{ REC_FULL, "%02A|", "07|", 0 },
-	{ REC_FULL, "%-5S|", "300  |", 0 },
-	{ REC_FULL, "%.10U|", "1795334400|", 0 },
-	{ REC_FULL, "%.10I|", "2026-11-22|", 0 },
+    /* Widths, flags and precision. */
+    {REC_FULL, "%25t|", "       sensors/room1/temp|", 0},
+    {REC_FULL, "%-25t|", "sensors/room1/temp       |", 0},
+    {REC_FULL, "%10t|", "sensors/room1/temp|", 0},
+    {REC_FULL, "%.3t|", "sen|", 0},
+    {REC_FULL, "%.0t|", "|", 0},
+    {REC_FULL, "%.100t|", "sensors/room1/temp|", 0},
+    {REC_FULL, "%6.3t|", "   sen|", 0},
+    {REC_FULL, "%-6.3t|", "sen   |", 0},
+    {REC_FULL, "%06t|", "sensors/room1/temp|", 0},
+    {REC_FULL, "%026t|", "        sensors/room1/temp|", 0},
+    {REC_FULL, "%6p|", "  21.5|", 0},
+    {REC_FULL, "%-6p|", "21.5  |", 0},
+    {REC_FULL, "%.2p|", "21|", 0},
+    {REC_FULL, "%05l|", "00004|", 0},
+    {REC_FULL, "%5l|", "    4|", 0},
+    {REC_FULL, "%-5l|", "4    |", 0},
+    {REC_FULL, "%-05l|", "4    |", 0},
+    {REC_FULL, "%0-5l|", "4    |", 0},
+    {REC_FULL, "%03m|", "042|", 0},
+    {REC_FULL, "%1m|", "42|", 0},
+    {REC_FULL, "%.1m|", "42|", 0},
+    {REC_FULL, "%08x|", "32312e35|", 0},
+    {REC_FULL, "%010x|", "0032312e35|", 0},
+    {REC_FULL, "%-10X|", "32312E35  |", 0},
+    {REC_FULL, "%12C|", "  text/plain|", 0},
+    {REC_FULL, "%.4C|", "text|", 0},
+    {REC_FULL, "%-12R|", "reply/here  |", 0},
+    {REC_FULL, "%06E|", "003600|", 0},
+    {REC_FULL, "%3F|", "  1|", 0},
+    {REC_FULL, "%02A|", "07|", 0},
+    {REC_FULL, "%-5S|", "300  |", 0},
+    {REC_FULL, "%.10U|", "1795334400|", 0},
+    {REC_FULL, "%.10I|", "2026-11-22|", 0},
 
-	/* @-conversions (strftime, in TZ=UTC) and @N. */
-	{ REC_FULL, "@Y-@m-@d @H:@M:@S", "2026-11-22 08:00:00", 0 },
-	{ REC_FULL, "@s.@N", "1795334400.123456789", 0 },
-	{ REC_FULL, "@F@T@z", "2026-11-2208:00:00+0000", 0 },
-	{ REC_FULL, "@j", "326", 0 },
-	{ REC_FULL, "t=@Y@@%t", "t=2026@sensors/room1/temp", 0 },
+    /* @-conversions (strftime, in TZ=UTC) and @N. */
+    {REC_FULL, "@Y-@m-@d @H:@M:@S", "2026-11-22 08:00:00", 0},
+    {REC_FULL, "@s.@N", "1795334400.123456789", 0},
+    {REC_FULL, "@F@T@z", "2026-11-2208:00:00+0000", 0},
+    {REC_FULL, "@j", "326", 0},
+    {REC_FULL, "t=@Y@@%t", "t=2026@sensors/room1/temp", 0},
 
-	/* A binary payload with no properties: those fields are empty. */
-	{ REC_BIN, "%p", "\x00\xff\x10" "A", 4 },
-	{ REC_BIN, "%l", "4", 0 },
-	{ REC_BIN, "%x", "00ff1041", 0 },
-	{ REC_BIN, "%X", "00FF1041", 0 },
-	{ REC_BIN, "%.2p|", "\x00\xff|", 3 },
-	{ REC_BIN, "%q %r %m", "0 0 0", 0 },
-	{ REC_BIN, "[%C][%R][%E][%F][%A][%S][%D][%P]", "[][][][][][][][]", 0 },
-	{ REC_BIN, "[%10C][%-5E]", "[][]", 0 },
-	{ REC_BIN, "@N", "000000005", 0 },
-	{ REC_BIN, "%U", "1795334400.000000005", 0 },
+    /* A binary payload with no properties: those fields are empty. */
+    {REC_BIN, "%p",
+        "\x00\xff\x10"
+        "A",
+        4},
+    {REC_BIN, "%l", "4", 0},
+    {REC_BIN, "%10t|", "       bin|", 0},
+    {REC_BIN, "%-10t|", "bin       |", 0},
+    {REC_BIN, "%010t|", "       bin|", 0},
+    {REC_BIN, "%.2t|", "bi|", 0},
+    {REC_BIN, "%-6.2t|", "bi    |", 0},
+    {REC_BIN, "%x", "00ff1041", 0},
+    {REC_BIN, "%X", "00FF1041", 0},
+    {REC_BIN, "%.2p|", "\x00\xff|", 3},
+    {REC_BIN, "%q %r %m", "0 0 0", 0},
+    {REC_BIN, "[%C][%R][%E][%F][%A][%S][%D][%P]", "[][][][][][][][]", 0},
+    {REC_BIN, "[%10C][%-5E]", "[][]", 0},
+    {REC_BIN, "@N", "000000005", 0},
+    {REC_BIN, "%U", "1795334400.000000005", 0},
 
-	/* An empty payload. */
-	{ REC_EMPTY, "[%p]", "[]", 0 },
-	{ REC_EMPTY, "[%x]", "[]", 0 },
-	{ REC_EMPTY, "[%3x]", "[   ]", 0 },
-	{ REC_EMPTY, "[%03x]", "[000]", 0 },
-	{ REC_EMPTY, "[%l]", "[0]", 0 },
-	{ REC_EMPTY, "[%5p]", "[     ]", 0 },
-	{ REC_EMPTY, "[%q %r]", "[2 0]", 0 },
+    /* An empty payload. */
+    {REC_EMPTY, "[%p]", "[]", 0},
+    {REC_EMPTY, "[%x]", "[]", 0},
+    {REC_EMPTY, "[%3x]", "[   ]", 0},
+    {REC_EMPTY, "[%03x]", "[000]", 0},
+    {REC_EMPTY, "[%l]", "[0]", 0},
+    {REC_EMPTY, "[%5p]", "[     ]", 0},
+    {REC_EMPTY, "[%q %r]", "[2 0]", 0},
 };
 
 /* An owned copy of LEN bytes (NULL for 0, as libmosquitto gives). */
@@ -212,7 +220,9 @@ make_records(struct record *r)
 
 	record_init(&r[REC_BIN]);
 	r[REC_BIN].topic = strdup("bin");
-	r[REC_BIN].payload = dup_bytes("\x00\xff\x10" "A", 4);
+	r[REC_BIN].payload = dup_bytes("\x00\xff\x10"
+	                               "A",
+	    4);
 	r[REC_BIN].payload_len = 4;
 	r[REC_BIN].ts.tv_sec = TS_SEC;
 	r[REC_BIN].ts.tv_nsec = 5;
@@ -239,7 +249,7 @@ render(const char *tmpl, const struct record *r, size_t *len, char *err,
 	fmt_render(f, r, b);
 	*len = evbuffer_get_length(b);
 	s = malloc(*len + 1);
-	memcpy(s, evbuffer_pullup(b, -1), *len);
+	evbuffer_remove(b, s, *len);
 	s[*len] = '\0';
 	evbuffer_free(b);
 	fmt_free(f);
@@ -320,8 +330,8 @@ main(void)
 		wlen = evbuffer_get_length(b);
 		want = (char *)evbuffer_pullup(b, -1);
 		s = render("<%j>\\n", &recs[i], &len, err, sizeof(err));
-		snprintf(name, sizeof(name), "record %zu: %%j is jsonrec_encode",
-		    i);
+		snprintf(
+		    name, sizeof(name), "record %zu: %%j is jsonrec_encode", i);
 		if (s == NULL)
 			ok(0, name);
 		else

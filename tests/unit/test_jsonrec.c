@@ -39,50 +39,53 @@ struct enc_case {
 #define S(x) x, sizeof(x) - 1
 
 static const struct enc_case enc_cases[] = {
-	{ "text", "a/b", S("hello"), 1, 0,
-	    "{\"topic\":\"a/b\",\"payload\":\"hello\",\"qos\":1,"
-	    "\"retain\":false," TS_JSON "}" },
-	{ "qos 2, retained", "t", S("x"), 2, 1,
-	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":2,\"retain\":true,"
-	    TS_JSON "}" },
-	{ "qos and retain not given", "t", S("x"), -1, -1,
-	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false,"
-	    TS_JSON "}" },
-	{ "binary payload", "bin", S("\x00\xff\x10" "A"), 0, 0,
-	    "{\"topic\":\"bin\",\"payload_b64\":\"AP8QQQ==\",\"qos\":0,"
-	    "\"retain\":false," TS_JSON "}" },
-	{ "NUL makes a payload binary", "t", S("abc\0"), 0, 0,
-	    "{\"topic\":\"t\",\"payload_b64\":\"YWJjAA==\",\"qos\":0,"
-	    "\"retain\":false," TS_JSON "}" },
-	{ "invalid UTF-8 is binary", "t", S("caf\xc3"), 0, 0,
-	    "{\"topic\":\"t\",\"payload_b64\":\"Y2Fmww==\",\"qos\":0,"
-	    "\"retain\":false," TS_JSON "}" },
-	{ "zero-length payload (NULL)", "t", NULL, 0, 0, 0,
-	    "{\"topic\":\"t\",\"payload\":\"\",\"qos\":0,\"retain\":false,"
-	    TS_JSON "}" },
-	{ "zero-length payload", "t", S(""), 0, 0,
-	    "{\"topic\":\"t\",\"payload\":\"\",\"qos\":0,\"retain\":false,"
-	    TS_JSON "}" },
-	{ "newline, quotes, backslash, tab", "t",
-	    S("say \"hi\"\n\tback\\slash\r"), 0, 0,
-	    "{\"topic\":\"t\",\"payload\":\"say \\\"hi\\\"\\n\\tback\\\\slash"
-	    "\\r\",\"qos\":0,\"retain\":false," TS_JSON "}" },
-	{ "control characters", "t", S("\x01\x08\x0c\x1f"), 0, 0,
-	    "{\"topic\":\"t\",\"payload\":\"\\u0001\\b\\f\\u001f\",\"qos\":0,"
-	    "\"retain\":false," TS_JSON "}" },
-	{ "UTF-8 passes through", "t/\xc3\xa9", S("\xe2\x82\xac \xf0\x9f\x98\x80"),
-	    0, 0,
-	    "{\"topic\":\"t/\xc3\xa9\",\"payload\":\"\xe2\x82\xac "
-	    "\xf0\x9f\x98\x80\",\"qos\":0,\"retain\":false," TS_JSON "}" },
-	{ "topic with quote and slash", "a\"/b\\", S("{}"), 0, 0,
-	    "{\"topic\":\"a\\\"/b\\\\\",\"payload\":\"{}\",\"qos\":0,"
-	    "\"retain\":false," TS_JSON "}" },
+    {"text", "a/b", S("hello"), 1, 0,
+        "{\"topic\":\"a/b\",\"payload\":\"hello\",\"qos\":1,"
+        "\"retain\":false," TS_JSON "}"},
+    {"qos 2, retained", "t", S("x"), 2, 1,
+        "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":2,\"retain\":true," TS_JSON
+        "}"},
+    {"qos and retain not given", "t", S("x"), -1, -1,
+        "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false," TS_JSON
+        "}"},
+    {"binary payload", "bin",
+        S("\x00\xff\x10"
+          "A"),
+        0, 0,
+        "{\"topic\":\"bin\",\"payload_b64\":\"AP8QQQ==\",\"qos\":0,"
+        "\"retain\":false," TS_JSON "}"},
+    {"NUL makes a payload binary", "t", S("abc\0"), 0, 0,
+        "{\"topic\":\"t\",\"payload_b64\":\"YWJjAA==\",\"qos\":0,"
+        "\"retain\":false," TS_JSON "}"},
+    {"invalid UTF-8 is binary", "t", S("caf\xc3"), 0, 0,
+        "{\"topic\":\"t\",\"payload_b64\":\"Y2Fmww==\",\"qos\":0,"
+        "\"retain\":false," TS_JSON "}"},
+    {"zero-length payload (NULL)", "t", NULL, 0, 0, 0,
+        "{\"topic\":\"t\",\"payload\":\"\",\"qos\":0,\"retain\":false," TS_JSON
+        "}"},
+    {"zero-length payload", "t", S(""), 0, 0,
+        "{\"topic\":\"t\",\"payload\":\"\",\"qos\":0,\"retain\":false," TS_JSON
+        "}"},
+    {"newline, quotes, backslash, tab", "t", S("say \"hi\"\n\tback\\slash\r"),
+        0, 0,
+        "{\"topic\":\"t\",\"payload\":\"say \\\"hi\\\"\\n\\tback\\\\slash"
+        "\\r\",\"qos\":0,\"retain\":false," TS_JSON "}"},
+    {"control characters", "t", S("\x01\x08\x0c\x1f"), 0, 0,
+        "{\"topic\":\"t\",\"payload\":\"\\u0001\\b\\f\\u001f\",\"qos\":0,"
+        "\"retain\":false," TS_JSON "}"},
+    {"UTF-8 passes through", "t/\xc3\xa9", S("\xe2\x82\xac \xf0\x9f\x98\x80"),
+        0, 0,
+        "{\"topic\":\"t/\xc3\xa9\",\"payload\":\"\xe2\x82\xac "
+        "\xf0\x9f\x98\x80\",\"qos\":0,\"retain\":false," TS_JSON "}"},
+    {"topic with quote and slash", "a\"/b\\", S("{}"), 0, 0,
+        "{\"topic\":\"a\\\"/b\\\\\",\"payload\":\"{}\",\"qos\":0,"
+        "\"retain\":false," TS_JSON "}"},
 };
 
 /* A parse case: a line and what must come out of it. */
 struct parse_case {
 	const char *line;
-	size_t len; /* 0: strlen(line) */
+	size_t len;      /* 0: strlen(line) */
 	const char *err; /* NULL: must parse; else a substring of the reason */
 	const char *topic; /* NULL: no topic */
 	const char *payload;
@@ -91,189 +94,182 @@ struct parse_case {
 };
 
 /* A line that must be refused with a reason. */
-#define BAD(line, len, why) { line, len, why, NULL, NULL, 0, 0, 0 }
+#define BAD(line, len, why)                                                    \
+	{                                                                      \
+		line, len, why, NULL, NULL, 0, 0, 0                            \
+	}
 
 static const struct parse_case parse_cases[] = {
-	/* Good records. */
-	{ "{\"topic\":\"a/b\",\"payload\":\"hello\"}", 0, NULL, "a/b",
-	    S("hello"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":2,\"retain\":true}", 0,
-	    NULL, "t", S("x"), 2, 1 },
-	{ "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false}", 0,
-	    NULL, "t", S("x"), 0, 0 },
-	{ "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":1.0,\"retain\":1}", 0,
-	    NULL, "t", S("x"), 1, 1 },
-	{ "{\"topic\":\"t\",\"payload\":\"x\",\"retain\":0}", 0, NULL, "t",
-	    S("x"), -1, 0 },
-	{ "{\"topic\":\"t\",\"payload_b64\":\"AP8Q\",\"qos\":1}", 0, NULL, "t",
-	    S("\x00\xff\x10"), 1, -1 },
-	{ "{\"payload\":\"no topic\"}", 0, NULL, NULL, S("no topic"), -1,
-	    -1 },
-	{ "{\"Topic\":\"case matters\",\"payload\":\"p\"}", 0, NULL, NULL,
-	    S("p"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"\"}", 0, NULL, "t", S(""), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload_b64\":\"\"}", 0, NULL, "t", S(""), -1,
-	    -1 },
-	{ "{\"topic\":\"\",\"payload\":\"x\"}", 0, NULL, "", S("x"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"a\\nb\\\"c\\\\d\\/e\\t\"}", 0,
-	    NULL, "t", S("a\nb\"c\\d/e\t"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"\\u00e9\\u20ac\\ud83d\\ude00\"}", 0,
-	    NULL, "t", S("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"\\u0001\"}", 0, NULL, "t",
-	    S("\x01"), -1, -1 },
-	/* An escaped backslash followed by u0000 is text, not U+0000. */
-	{ "{\"topic\":\"t\",\"payload\":\"a\\\\u0000\"}", 0, NULL, "t",
-	    S("a\\u0000"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"\\\\\\\\u0000\"}", 0, NULL, "t",
-	    S("\\\\u0000"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"\\\\u0000\",\"x\":\"\\\\\"}", 0,
-	    NULL, "t", S("\\u0000"), -1, -1 },
-	/* Other keys, whitespace around and inside, a CR at the end. */
-	{ "{\"topic\":\"t\",\"payload\":\"x\",\"ts\":\"2026\",\"n\":[1,{}]}", 0,
-	    NULL, "t", S("x"), -1, -1 },
-	{ "  { \"topic\" : \"t\" , \"payload\" : \"x\" }  ", 0, NULL, "t",
-	    S("x"), -1, -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"x\"}\r", 0, NULL, "t", S("x"), -1,
-	    -1 },
-	{ "{\"topic\":\"t\",\"payload\":\"x\"}\t ", 0, NULL, "t", S("x"), -1,
-	    -1 },
-	/* Raw invalid UTF-8 inside a string is kept as bytes. */
-	{ "{\"topic\":\"t\",\"payload\":\"\xff\xfe\"}", 0, NULL, "t",
-	    S("\xff\xfe"), -1, -1 },
-	/* Only LEN bytes count: what follows is not trailing text. */
-	{ "{\"topic\":\"t\",\"payload\":\"x\"} junk", 27, NULL, "t", S("x"),
-	    -1, -1 },
+    /* Good records. */
+    {"{\"topic\":\"a/b\",\"payload\":\"hello\"}", 0, NULL, "a/b", S("hello"),
+        -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"x\",\"qos\":2,\"retain\":true}", 0, NULL,
+        "t", S("x"), 2, 1},
+    {"{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false}", 0, NULL,
+        "t", S("x"), 0, 0},
+    {"{\"topic\":\"t\",\"payload\":\"x\",\"qos\":1.0,\"retain\":1}", 0, NULL,
+        "t", S("x"), 1, 1},
+    {"{\"topic\":\"t\",\"payload\":\"x\",\"retain\":0}", 0, NULL, "t", S("x"),
+        -1, 0},
+    {"{\"topic\":\"t\",\"payload_b64\":\"AP8Q\",\"qos\":1}", 0, NULL, "t",
+        S("\x00\xff\x10"), 1, -1},
+    {"{\"payload\":\"no topic\"}", 0, NULL, NULL, S("no topic"), -1, -1},
+    {"{\"Topic\":\"case matters\",\"payload\":\"p\"}", 0, NULL, NULL, S("p"),
+        -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"\"}", 0, NULL, "t", S(""), -1, -1},
+    {"{\"topic\":\"t\",\"payload_b64\":\"\"}", 0, NULL, "t", S(""), -1, -1},
+    {"{\"topic\":\"\",\"payload\":\"x\"}", 0, NULL, "", S("x"), -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"a\\nb\\\"c\\\\d\\/e\\t\"}", 0, NULL, "t",
+        S("a\nb\"c\\d/e\t"), -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"\\u00e9\\u20ac\\ud83d\\ude00\"}", 0, NULL,
+        "t", S("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"), -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"\\u0001\"}", 0, NULL, "t", S("\x01"), -1,
+        -1},
+    /* An escaped backslash followed by u0000 is text, not U+0000. */
+    {"{\"topic\":\"t\",\"payload\":\"a\\\\u0000\"}", 0, NULL, "t",
+        S("a\\u0000"), -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"\\\\\\\\u0000\"}", 0, NULL, "t",
+        S("\\\\u0000"), -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"\\\\u0000\",\"x\":\"\\\\\"}", 0, NULL, "t",
+        S("\\u0000"), -1, -1},
+    /* Other keys, whitespace around and inside, a CR at the end. */
+    {"{\"topic\":\"t\",\"payload\":\"x\",\"ts\":\"2026\",\"n\":[1,{}]}", 0,
+        NULL, "t", S("x"), -1, -1},
+    {"  { \"topic\" : \"t\" , \"payload\" : \"x\" }  ", 0, NULL, "t", S("x"),
+        -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"x\"}\r", 0, NULL, "t", S("x"), -1, -1},
+    {"{\"topic\":\"t\",\"payload\":\"x\"}\t ", 0, NULL, "t", S("x"), -1, -1},
+    /* Raw invalid UTF-8 inside a string is kept as bytes. */
+    {"{\"topic\":\"t\",\"payload\":\"\xff\xfe\"}", 0, NULL, "t", S("\xff\xfe"),
+        -1, -1},
+    /* Only LEN bytes count: what follows is not trailing text. */
+    {"{\"topic\":\"t\",\"payload\":\"x\"} junk", 27, NULL, "t", S("x"), -1, -1},
 
-	/* Not JSON, trailing text, not an object. */
-	BAD("", 0, "invalid JSON or trailing text"),
-	BAD("not json", 0, "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\"", 0,
-	    "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x}", 0,
-	    "invalid JSON or trailing text"),
-	BAD("{'topic':'a','payload':'x'}", 0, "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",}", 0,
-	    "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\"} x", 0,
-	    "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\"}{}", 0,
-	    "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\"}\n{\"payload\":\"y\"}", 0,
-	    "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"t\",\"payload\":\"\\ud800\"}", 0,
-	    "invalid JSON or trailing text"),
-	BAD("{\"topic\":\"t\",\"payload\":\"\\x41\"}", 0,
-	    "invalid JSON or trailing text"),
-	BAD("[1,2]", 0, "not a JSON object"),
-	BAD("\"string\"", 0, "not a JSON object"),
-	BAD("42", 0, "not a JSON object"),
-	BAD("null", 0, "not a JSON object"),
-	BAD("true", 0, "not a JSON object"),
+    /* Not JSON, trailing text, not an object. */
+    BAD("", 0, "invalid JSON or trailing text"),
+    BAD("not json", 0, "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\"", 0,
+        "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x}", 0,
+        "invalid JSON or trailing text"),
+    BAD("{'topic':'a','payload':'x'}", 0, "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",}", 0,
+        "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\"} x", 0,
+        "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\"}{}", 0,
+        "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\"}\n{\"payload\":\"y\"}", 0,
+        "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"t\",\"payload\":\"\\ud800\"}", 0,
+        "invalid JSON or trailing text"),
+    BAD("{\"topic\":\"t\",\"payload\":\"\\x41\"}", 0,
+        "invalid JSON or trailing text"),
+    BAD("[1,2]", 0, "not a JSON object"),
+    BAD("\"string\"", 0, "not a JSON object"),
+    BAD("42", 0, "not a JSON object"),
+    BAD("null", 0, "not a JSON object"),
+    BAD("true", 0, "not a JSON object"),
 
-	/* Payload rules. */
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"payload_b64\":\"eA==\"}", 0,
-	    "both \"payload\" and \"payload_b64\""),
-	BAD("{\"topic\":\"a\"}", 0, "neither \"payload\" nor \"payload_b64\""),
-	BAD("{}", 0, "neither \"payload\" nor \"payload_b64\""),
-	BAD("{\"topic\":\"a\",\"payload\":5}", 0,
-	    "\"payload\" is not a string"),
-	BAD("{\"topic\":\"a\",\"payload\":null}", 0,
-	    "\"payload\" is not a string"),
-	BAD("{\"topic\":\"a\",\"payload\":[\"x\"]}", 0,
-	    "\"payload\" is not a string"),
-	BAD("{\"topic\":\"a\",\"payload_b64\":true}", 0,
-	    "\"payload_b64\" is not a string"),
-	BAD("{\"topic\":\"a\",\"payload_b64\":\"Zh==\"}", 0,
-	    "\"payload_b64\" is not base64"),
-	BAD("{\"topic\":\"a\",\"payload_b64\":\"Zm9v YmFy\"}", 0,
-	    "\"payload_b64\" is not base64"),
-	BAD("{\"topic\":\"a\",\"payload_b64\":\"Zm9\"}", 0,
-	    "\"payload_b64\" is not base64"),
-	BAD("{\"topic\":\"a\",\"payload_b64\":\"Zm9v\\n\"}", 0,
-	    "\"payload_b64\" is not base64"),
+    /* Payload rules. */
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"payload_b64\":\"eA==\"}", 0,
+        "both \"payload\" and \"payload_b64\""),
+    BAD("{\"topic\":\"a\"}", 0, "neither \"payload\" nor \"payload_b64\""),
+    BAD("{}", 0, "neither \"payload\" nor \"payload_b64\""),
+    BAD("{\"topic\":\"a\",\"payload\":5}", 0, "\"payload\" is not a string"),
+    BAD("{\"topic\":\"a\",\"payload\":null}", 0, "\"payload\" is not a string"),
+    BAD("{\"topic\":\"a\",\"payload\":[\"x\"]}", 0,
+        "\"payload\" is not a string"),
+    BAD("{\"topic\":\"a\",\"payload_b64\":true}", 0,
+        "\"payload_b64\" is not a string"),
+    BAD("{\"topic\":\"a\",\"payload_b64\":\"Zh==\"}", 0,
+        "\"payload_b64\" is not base64"),
+    BAD("{\"topic\":\"a\",\"payload_b64\":\"Zm9v YmFy\"}", 0,
+        "\"payload_b64\" is not base64"),
+    BAD("{\"topic\":\"a\",\"payload_b64\":\"Zm9\"}", 0,
+        "\"payload_b64\" is not base64"),
+    BAD("{\"topic\":\"a\",\"payload_b64\":\"Zm9v\\n\"}", 0,
+        "\"payload_b64\" is not base64"),
 
-	/* Topic, qos, retain types and ranges. */
-	BAD("{\"topic\":5,\"payload\":\"x\"}", 0, "\"topic\" is not a string"),
-	BAD("{\"topic\":null,\"payload\":\"x\"}", 0,
-	    "\"topic\" is not a string"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":3}", 0,
-	    "\"qos\" is not 0, 1 or 2"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":-1}", 0,
-	    "\"qos\" is not 0, 1 or 2"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":1.5}", 0,
-	    "\"qos\" is not 0, 1 or 2"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":\"1\"}", 0,
-	    "\"qos\" is not 0, 1 or 2"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":null}", 0,
-	    "\"qos\" is not 0, 1 or 2"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"retain\":\"yes\"}", 0,
-	    "\"retain\" is not a boolean"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"retain\":2}", 0,
-	    "\"retain\" is not a boolean"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"retain\":null}", 0,
-	    "\"retain\" is not a boolean"),
+    /* Topic, qos, retain types and ranges. */
+    BAD("{\"topic\":5,\"payload\":\"x\"}", 0, "\"topic\" is not a string"),
+    BAD("{\"topic\":null,\"payload\":\"x\"}", 0, "\"topic\" is not a string"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":3}", 0,
+        "\"qos\" is not 0, 1 or 2"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":-1}", 0,
+        "\"qos\" is not 0, 1 or 2"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":1.5}", 0,
+        "\"qos\" is not 0, 1 or 2"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":\"1\"}", 0,
+        "\"qos\" is not 0, 1 or 2"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"qos\":null}", 0,
+        "\"qos\" is not 0, 1 or 2"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"retain\":\"yes\"}", 0,
+        "\"retain\" is not a boolean"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"retain\":2}", 0,
+        "\"retain\" is not a boolean"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"retain\":null}", 0,
+        "\"retain\" is not a boolean"),
 
-	/* U+0000, escaped or raw, anywhere in the text. */
-	BAD("{\"topic\":\"a\",\"payload\":\"x\\u0000y\"}", 0,
-	    "string contains U+0000"),
-	BAD("{\"topic\":\"a\",\"payload\":\"\\u0000\"}", 0,
-	    "string contains U+0000"),
-	BAD("{\"topic\":\"a\\u0000b\",\"payload\":\"x\"}", 0,
-	    "string contains U+0000"),
-	BAD("{\"topic\":\"a\",\"payload\":\"\\\\\\u0000\"}", 0,
-	    "string contains U+0000"),
-	BAD("{\"topic\":\"a\",\"payload\":\"\\\"\\u0000\"}", 0,
-	    "string contains U+0000"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\",\"k\\u0000\":1}", 0,
-	    "string contains U+0000"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\0y\"}", 26,
-	    "NUL byte in JSON text"),
-	BAD("{\"topic\":\"a\",\"payload\":\"x\"}\0", 28,
-	    "NUL byte in JSON text"),
-	BAD("\0", 1, "NUL byte in JSON text"),
+    /* U+0000, escaped or raw, anywhere in the text. */
+    BAD("{\"topic\":\"a\",\"payload\":\"x\\u0000y\"}", 0,
+        "string contains U+0000"),
+    BAD("{\"topic\":\"a\",\"payload\":\"\\u0000\"}", 0,
+        "string contains U+0000"),
+    BAD("{\"topic\":\"a\\u0000b\",\"payload\":\"x\"}", 0,
+        "string contains U+0000"),
+    BAD("{\"topic\":\"a\",\"payload\":\"\\\\\\u0000\"}", 0,
+        "string contains U+0000"),
+    BAD("{\"topic\":\"a\",\"payload\":\"\\\"\\u0000\"}", 0,
+        "string contains U+0000"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\",\"k\\u0000\":1}", 0,
+        "string contains U+0000"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\0y\"}", 26, "NUL byte in JSON text"),
+    BAD("{\"topic\":\"a\",\"payload\":\"x\"}\0", 28, "NUL byte in JSON text"),
+    BAD("\0", 1, "NUL byte in JSON text"),
 
-	/* Properties. */
-	BAD("{\"payload\":\"x\",\"properties\":[]}", 0,
-	    "\"properties\" is not an object"),
-	BAD("{\"payload\":\"x\",\"properties\":\"ct\"}", 0,
-	    "\"properties\" is not an object"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"content_type\":5}}", 0,
-	    "a string property is not a string"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"response_topic\":null}}", 0,
-	    "a string property is not a string"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":-1}}", 0,
-	    "bad numeric property value"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":1.5}}", 0,
-	    "bad numeric property value"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":4294967296}}",
-	    0, "bad numeric property value"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":\"60\"}}", 0,
-	    "bad numeric property value"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"payload_format\":2}}", 0,
-	    "bad numeric property value"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"correlation_data_b64\":\"!\"}}",
-	    0, "bad correlation data"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"correlation_data_b64\":1}}", 0,
-	    "correlation data is not a string"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"user\":{}}}", 0,
-	    "\"user\" is not an array of pairs"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"user\":[\"a\",\"b\"]}}", 0,
-	    "\"user\" is not an array of pairs"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"user\":[[\"a\"]]}}", 0,
-	    "\"user\" is not an array of pairs"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"user\":[[\"a\",\"b\",\"c\"]]}}",
-	    0, "\"user\" is not an array of pairs"),
-	BAD("{\"payload\":\"x\",\"properties\":{\"user\":[[\"a\",1]]}}", 0,
-	    "\"user\" is not an array of pairs"),
-	{ "{\"payload\":\"x\",\"properties\":{\"unknown\":1}}", 0, NULL, NULL,
-	    S("x"), -1, -1 },
+    /* Properties. */
+    BAD("{\"payload\":\"x\",\"properties\":[]}", 0,
+        "\"properties\" is not an object"),
+    BAD("{\"payload\":\"x\",\"properties\":\"ct\"}", 0,
+        "\"properties\" is not an object"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"content_type\":5}}", 0,
+        "a string property is not a string"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"response_topic\":null}}", 0,
+        "a string property is not a string"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":-1}}", 0,
+        "bad numeric property value"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":1.5}}", 0,
+        "bad numeric property value"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":4294967296}}", 0,
+        "bad numeric property value"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"message_expiry\":\"60\"}}", 0,
+        "bad numeric property value"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"payload_format\":2}}", 0,
+        "bad numeric property value"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"correlation_data_b64\":\"!\"}}",
+        0, "bad correlation data"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"correlation_data_b64\":1}}", 0,
+        "correlation data is not a string"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"user\":{}}}", 0,
+        "\"user\" is not an array of pairs"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"user\":[\"a\",\"b\"]}}", 0,
+        "\"user\" is not an array of pairs"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"user\":[[\"a\"]]}}", 0,
+        "\"user\" is not an array of pairs"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"user\":[[\"a\",\"b\",\"c\"]]}}",
+        0, "\"user\" is not an array of pairs"),
+    BAD("{\"payload\":\"x\",\"properties\":{\"user\":[[\"a\",1]]}}", 0,
+        "\"user\" is not an array of pairs"),
+    {"{\"payload\":\"x\",\"properties\":{\"unknown\":1}}", 0, NULL, NULL,
+        S("x"), -1, -1},
 };
 
 /* The full set of properties, in the JSON that encodes them. */
 #define PROPS_JSON                                                             \
-	"{\"content_type\":\"text/plain\",\"user\":[[\"k1\",\"v1\"],"           \
+	"{\"content_type\":\"text/plain\",\"user\":[[\"k1\",\"v1\"],"          \
 	"[\"k2\",\"v 2\"]],\"message_expiry\":3600,\"response_topic\":"        \
-	"\"reply/here\",\"correlation_data_b64\":\"AQB6OQ==\","                 \
+	"\"reply/here\",\"correlation_data_b64\":\"AQB6OQ==\","                \
 	"\"payload_format\":1}"
 
 static char *
@@ -391,8 +387,8 @@ test_encode_props_ts(void)
 	r.props = full_props();
 	s = encode(&r);
 	is_str(s,
-	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false,"
-	    TS_JSON ",\"properties\":" PROPS_JSON "}",
+	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false," TS_JSON
+	    ",\"properties\":" PROPS_JSON "}",
 	    "encode with every property");
 	free(s);
 	mosquitto_property_free_all(&r.props);
@@ -403,21 +399,21 @@ test_encode_props_ts(void)
 	    &r.props, MQTT_PROP_SUBSCRIPTION_IDENTIFIER, 9);
 	s = encode(&r);
 	is_str(s,
-	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false,"
-	    TS_JSON "}",
+	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false," TS_JSON
+	    "}",
 	    "encode: no \"properties\" for topic alias/subscription id only");
 	free(s);
 	mosquitto_property_free_all(&r.props);
 
 	/* Correlation data that is empty, and a user property with UTF-8. */
-	mosquitto_property_add_binary(&r.props, MQTT_PROP_CORRELATION_DATA,
-	    "", 0);
-	mosquitto_property_add_string_pair(&r.props, MQTT_PROP_USER_PROPERTY,
-	    "caf\xc3\xa9", "a\"b");
+	mosquitto_property_add_binary(
+	    &r.props, MQTT_PROP_CORRELATION_DATA, "", 0);
+	mosquitto_property_add_string_pair(
+	    &r.props, MQTT_PROP_USER_PROPERTY, "caf\xc3\xa9", "a\"b");
 	s = encode(&r);
 	is_str(s,
-	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false,"
-	    TS_JSON ",\"properties\":{\"correlation_data_b64\":\"\","
+	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false," TS_JSON
+	    ",\"properties\":{\"correlation_data_b64\":\"\","
 	    "\"user\":[[\"caf\xc3\xa9\",\"a\\\"b\"]]}}",
 	    "encode: empty correlation data, escaped user value");
 	free(s);
@@ -464,15 +460,15 @@ test_parse(void)
 		if (c->err != NULL) {
 			snprintf(name, sizeof(name), "parse '%s' fails", sbuf);
 			is_int(rc, -1, name);
-			snprintf(name, sizeof(name), "parse '%s': reason has '%s'",
-			    sbuf, c->err);
+			snprintf(name, sizeof(name),
+			    "parse '%s': reason has '%s'", sbuf, c->err);
 			if (!ok(strstr(err, c->err) != NULL, name))
 				printf("#   reason: %s\n", err);
 			snprintf(name, sizeof(name),
 			    "parse '%s': record cleaned up", sbuf);
 			ok(r.topic == NULL && r.payload == NULL &&
-				r.props == NULL && r.qos == -1 &&
-				r.retain == -1,
+			        r.props == NULL && r.qos == -1 &&
+			        r.retain == -1,
 			    name);
 			record_cleanup(&r);
 			continue;
@@ -502,7 +498,7 @@ static void
 test_parse_props(void)
 {
 	static const char line[] = "{\"topic\":\"t\",\"payload\":\"x\","
-				   "\"properties\":" PROPS_JSON "}";
+	                           "\"properties\":" PROPS_JSON "}";
 	static const char plain_cd[] =
 	    "{\"payload\":\"x\",\"properties\":{\"correlation_data\":\"abc\","
 	    "\"message_expiry\":4294967295,\"payload_format\":0}}";
@@ -517,37 +513,37 @@ test_parse_props(void)
 
 	record_init(&r);
 	if (!is_int(jsonrec_parse(line, strlen(line), &r, err, sizeof(err)), 0,
-		"parse every property"))
+	        "parse every property"))
 		printf("#   reason: %s\n", err);
-	ok(mosquitto_property_read_string(r.props, MQTT_PROP_CONTENT_TYPE, &s,
-	       false) != NULL &&
-	    strcmp(s, "text/plain") == 0,
+	ok(mosquitto_property_read_string(
+	       r.props, MQTT_PROP_CONTENT_TYPE, &s, false) != NULL &&
+	        strcmp(s, "text/plain") == 0,
 	    "parsed content_type");
 	free(s);
 	s = NULL;
-	ok(mosquitto_property_read_string(r.props, MQTT_PROP_RESPONSE_TOPIC,
-	       &s, false) != NULL &&
-	    strcmp(s, "reply/here") == 0,
+	ok(mosquitto_property_read_string(
+	       r.props, MQTT_PROP_RESPONSE_TOPIC, &s, false) != NULL &&
+	        strcmp(s, "reply/here") == 0,
 	    "parsed response_topic");
 	free(s);
 	ok(mosquitto_property_read_int32(r.props,
 	       MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, &u32, false) != NULL &&
-	    u32 == 3600,
+	        u32 == 3600,
 	    "parsed message_expiry");
 	ok(mosquitto_property_read_byte(r.props,
 	       MQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &u8, false) != NULL &&
-	    u8 == 1,
+	        u8 == 1,
 	    "parsed payload_format");
 	ok(mosquitto_property_read_binary(r.props, MQTT_PROP_CORRELATION_DATA,
 	       &bin, &blen, false) != NULL &&
-	    blen == 4 && memcmp(bin, "\x01\x00z9", 4) == 0,
+	        blen == 4 && memcmp(bin, "\x01\x00z9", 4) == 0,
 	    "parsed correlation_data_b64");
 	free(bin);
 	for (p = r.props; p != NULL; p = mosquitto_property_next(p)) {
 		if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY)
 			continue;
-		if (mosquitto_property_read_string_pair(p,
-			MQTT_PROP_USER_PROPERTY, &k, &v, false) == NULL)
+		if (mosquitto_property_read_string_pair(
+		        p, MQTT_PROP_USER_PROPERTY, &k, &v, false) == NULL)
 			continue;
 		users++;
 		if (users == 1)
@@ -566,30 +562,30 @@ test_parse_props(void)
 	r.ts.tv_nsec = TS_NSEC;
 	s = encode(&r);
 	is_str(s,
-	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false,"
-	    TS_JSON ",\"properties\":" PROPS_JSON "}",
+	    "{\"topic\":\"t\",\"payload\":\"x\",\"qos\":0,\"retain\":false," TS_JSON
+	    ",\"properties\":" PROPS_JSON "}",
 	    "parsed properties encode back the same");
 	free(s);
 	record_cleanup(&r);
 
 	record_init(&r);
-	if (!is_int(jsonrec_parse(plain_cd, strlen(plain_cd), &r, err,
-			sizeof(err)),
-		0, "parse plain correlation_data and limits"))
+	if (!is_int(
+	        jsonrec_parse(plain_cd, strlen(plain_cd), &r, err, sizeof(err)),
+	        0, "parse plain correlation_data and limits"))
 		printf("#   reason: %s\n", err);
 	bin = NULL;
 	ok(mosquitto_property_read_binary(r.props, MQTT_PROP_CORRELATION_DATA,
 	       &bin, &blen, false) != NULL &&
-	    blen == 3 && memcmp(bin, "abc", 3) == 0,
+	        blen == 3 && memcmp(bin, "abc", 3) == 0,
 	    "plain correlation_data is taken as bytes");
 	free(bin);
 	ok(mosquitto_property_read_int32(r.props,
 	       MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, &u32, false) != NULL &&
-	    u32 == 4294967295u,
+	        u32 == 4294967295u,
 	    "message_expiry 4294967295 (the maximum)");
 	ok(mosquitto_property_read_byte(r.props,
 	       MQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &u8, false) != NULL &&
-	    u8 == 0,
+	        u8 == 0,
 	    "payload_format 0");
 	record_cleanup(&r);
 
@@ -597,7 +593,7 @@ test_parse_props(void)
 	{
 		size_t n = 65535;
 		const char *pre = "{\"payload\":\"x\",\"properties\":"
-				  "{\"correlation_data\":\"";
+		                  "{\"correlation_data\":\"";
 		char *big = malloc(strlen(pre) + n + 1 + 4);
 		int rc;
 
@@ -608,13 +604,15 @@ test_parse_props(void)
 			memset(big + strlen(pre), 'c', len);
 			memcpy(big + strlen(pre) + len, "\"}}", 4);
 			record_init(&r);
-			rc = jsonrec_parse(big, strlen(big), &r, err,
-			    sizeof(err));
+			rc = jsonrec_parse(
+			    big, strlen(big), &r, err, sizeof(err));
 			if (round == 0)
-				is_int(rc, 0, "correlation data of 65535 bytes");
+				is_int(
+				    rc, 0, "correlation data of 65535 bytes");
 			else
 				ok(rc == -1 &&
-				    strstr(err, "bad correlation data") != NULL,
+				        strstr(err, "bad correlation data") !=
+				            NULL,
 				    "correlation data of 65536 bytes refused");
 			record_cleanup(&r);
 		}
@@ -636,11 +634,11 @@ rnd(unsigned n)
 static size_t
 random_text(unsigned char *p, size_t n)
 {
-	static const char *const pieces[] = { "a", "Z", "0", " ", "\"", "\\",
-		"/", "\n", "\r", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9",
-		"\xdf\xbf", "\xe2\x82\xac", "\xef\xbf\xbf", "\xe2\x80\xa8",
-		"\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "{", "}", "u0000",
-		"\\u0000", "%", "@" };
+	static const char *const pieces[] = {"a", "Z", "0", " ", "\"", "\\",
+	    "/", "\n", "\r", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+	    "\xdf\xbf", "\xe2\x82\xac", "\xef\xbf\xbf", "\xe2\x80\xa8",
+	    "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "{", "}", "u0000",
+	    "\\u0000", "%", "@"};
 	size_t len = 0;
 
 	while (len + 6 < n) {

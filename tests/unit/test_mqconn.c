@@ -27,60 +27,62 @@ struct url_case {
 	const char *path;
 };
 
-#define BADURL(u, why) { u, why, NULL, 0, NULL, NULL, false, NULL }
+#define BADURL(u, why)                                                         \
+	{                                                                      \
+		u, why, NULL, 0, NULL, NULL, false, NULL                       \
+	}
 
 static const struct url_case url_cases[] = {
-	{ "mqtt://host", NULL, "host", 0, NULL, NULL, false, NULL },
-	{ "mqtt://host:1884", NULL, "host", 1884, NULL, NULL, false, NULL },
-	{ "mqtt://host/", NULL, "host", 0, NULL, NULL, false, NULL },
-	{ "mqtt://h:1", NULL, "h", 1, NULL, NULL, false, NULL },
-	{ "mqtt://h:65535", NULL, "h", 65535, NULL, NULL, false, NULL },
-	{ "mqtt://h:01883", NULL, "h", 1883, NULL, NULL, false, NULL },
-	{ "mqtts://host", NULL, "host", 0, NULL, NULL, true, NULL },
-	{ "mqtts://u:p@host/a/b", NULL, "host", 0, "u", "p", true, "a/b" },
-	{ "mqtt://u@host:1", NULL, "host", 1, "u", NULL, false, NULL },
-	{ "mqtt://u:@host", NULL, "host", 0, "u", "", false, NULL },
-	{ "mqtt://u:p:q@host", NULL, "host", 0, "u", "p:q", false, NULL },
-	{ "mqtt://us%40er:p%3Ass%2Fw%40@host/t%2Fx%23", NULL, "host", 0,
-	    "us@er", "p:ss/w@", false, "t/x#" },
-	{ "mqtt://a@b@host", NULL, "host", 0, "a@b", NULL, false, NULL },
-	{ "mqtt://host/a+b/#", NULL, "host", 0, NULL, NULL, false, "a+b/#" },
-	{ "mqtt://host/%2B/%23", NULL, "host", 0, NULL, NULL, false, "+/#" },
-	{ "mqtt://host/%E2%82%AC", NULL, "host", 0, NULL, NULL, false,
-	    "\xe2\x82\xac" },
-	{ "mqtt://host//a", NULL, "host", 0, NULL, NULL, false, "/a" },
-	{ "mqtt://host/a@b", NULL, "host", 0, NULL, NULL, false, "a@b" },
-	{ "mqtt://[::1]:1883/t", NULL, "::1", 1883, NULL, NULL, false, "t" },
-	{ "mqtt://[::1]", NULL, "::1", 0, NULL, NULL, false, NULL },
-	{ "mqtts://u:p@[2001:db8::2]:8884/x", NULL, "2001:db8::2", 8884, "u",
-	    "p", true, "x" },
-	{ "mqtt://192.0.2.1:1", NULL, "192.0.2.1", 1, NULL, NULL, false,
-	    NULL },
-	BADURL("http://x", "'http://x': the scheme must be mqtt:// or mqtts://"),
-	BADURL("mqtt:/x", "the scheme must be mqtt:// or mqtts://"),
-	BADURL("x", "the scheme must be"),
-	BADURL("", "the scheme must be"),
-	BADURL("mqtt://", "'mqtt://': no host"),
-	BADURL("mqtt://:1883", "no host"),
-	BADURL("mqtt:///topic", "no host"),
-	BADURL("mqtt://u:p@", "no host"),
-	BADURL("mqtt://u:p@:1883/t", "no host"),
-	BADURL("mqtt://[]:1883", "no host"),
-	BADURL("mqtt://h:0", "'mqtt://h:0': invalid port"),
-	BADURL("mqtt://h:65536", "invalid port"),
-	BADURL("mqtt://h:x", "invalid port"),
-	BADURL("mqtt://h:", "invalid port"),
-	BADURL("mqtt://h:/t", "invalid port"),
-	BADURL("mqtt://h:-1", "invalid port"),
-	BADURL("mqtt://h:1883x", "invalid port"),
-	BADURL("mqtt://h:99999999", "invalid port"),
-	BADURL("mqtt://h:1:2", "invalid port"),
-	BADURL("mqtt://[::1", "'mqtt://[::1': malformed URL"),
-	BADURL("mqtt://[::1]x", "malformed URL"),
-	BADURL("mqtt://[::1]:0", "invalid port"),
-	BADURL("mqtt://h/a%00b", "malformed URL"),
-	BADURL("mqtt://u%00:p@h", "malformed URL"),
-	BADURL("mqtt://u:p%00@h", "malformed URL"),
+    {"mqtt://host", NULL, "host", 0, NULL, NULL, false, NULL},
+    {"mqtt://host:1884", NULL, "host", 1884, NULL, NULL, false, NULL},
+    {"mqtt://host/", NULL, "host", 0, NULL, NULL, false, NULL},
+    {"mqtt://h:1", NULL, "h", 1, NULL, NULL, false, NULL},
+    {"mqtt://h:65535", NULL, "h", 65535, NULL, NULL, false, NULL},
+    {"mqtt://h:01883", NULL, "h", 1883, NULL, NULL, false, NULL},
+    {"mqtts://host", NULL, "host", 0, NULL, NULL, true, NULL},
+    {"mqtts://u:p@host/a/b", NULL, "host", 0, "u", "p", true, "a/b"},
+    {"mqtt://u@host:1", NULL, "host", 1, "u", NULL, false, NULL},
+    {"mqtt://u:@host", NULL, "host", 0, "u", "", false, NULL},
+    {"mqtt://u:p:q@host", NULL, "host", 0, "u", "p:q", false, NULL},
+    {"mqtt://us%40er:p%3Ass%2Fw%40@host/t%2Fx%23", NULL, "host", 0, "us@er",
+        "p:ss/w@", false, "t/x#"},
+    {"mqtt://a@b@host", NULL, "host", 0, "a@b", NULL, false, NULL},
+    {"mqtt://host/a+b/#", NULL, "host", 0, NULL, NULL, false, "a+b/#"},
+    {"mqtt://host/%2B/%23", NULL, "host", 0, NULL, NULL, false, "+/#"},
+    {"mqtt://host/%E2%82%AC", NULL, "host", 0, NULL, NULL, false,
+        "\xe2\x82\xac"},
+    {"mqtt://host//a", NULL, "host", 0, NULL, NULL, false, "/a"},
+    {"mqtt://host/a@b", NULL, "host", 0, NULL, NULL, false, "a@b"},
+    {"mqtt://[::1]:1883/t", NULL, "::1", 1883, NULL, NULL, false, "t"},
+    {"mqtt://[::1]", NULL, "::1", 0, NULL, NULL, false, NULL},
+    {"mqtts://u:p@[2001:db8::2]:8884/x", NULL, "2001:db8::2", 8884, "u", "p",
+        true, "x"},
+    {"mqtt://192.0.2.1:1", NULL, "192.0.2.1", 1, NULL, NULL, false, NULL},
+    BADURL("http://x", "'http://x': the scheme must be mqtt:// or mqtts://"),
+    BADURL("mqtt:/x", "the scheme must be mqtt:// or mqtts://"),
+    BADURL("x", "the scheme must be"),
+    BADURL("", "the scheme must be"),
+    BADURL("mqtt://", "'mqtt://': no host"),
+    BADURL("mqtt://:1883", "no host"),
+    BADURL("mqtt:///topic", "no host"),
+    BADURL("mqtt://u:p@", "no host"),
+    BADURL("mqtt://u:p@:1883/t", "no host"),
+    BADURL("mqtt://[]:1883", "no host"),
+    BADURL("mqtt://h:0", "'mqtt://h:0': invalid port"),
+    BADURL("mqtt://h:65536", "invalid port"),
+    BADURL("mqtt://h:x", "invalid port"),
+    BADURL("mqtt://h:", "invalid port"),
+    BADURL("mqtt://h:/t", "invalid port"),
+    BADURL("mqtt://h:-1", "invalid port"),
+    BADURL("mqtt://h:1883x", "invalid port"),
+    BADURL("mqtt://h:99999999", "invalid port"),
+    BADURL("mqtt://h:1:2", "invalid port"),
+    BADURL("mqtt://[::1", "'mqtt://[::1': malformed URL"),
+    BADURL("mqtt://[::1]x", "malformed URL"),
+    BADURL("mqtt://[::1]:0", "invalid port"),
+    BADURL("mqtt://h/a%00b", "malformed URL"),
+    BADURL("mqtt://u%00:p@h", "malformed URL"),
+    BADURL("mqtt://u:p%00@h", "malformed URL"),
 };
 
 static bool
@@ -104,18 +106,18 @@ test_urls(void)
 		err[0] = '\0';
 		rc = mqconn_parse_url(&c, u->url, err, sizeof(err));
 		if (u->err != NULL) {
-			snprintf(name, sizeof(name), "url '%s' is refused",
-			    u->url);
+			snprintf(
+			    name, sizeof(name), "url '%s' is refused", u->url);
 			is_int(rc, -1, name);
-			snprintf(name, sizeof(name), "url '%s': reason has '%s'",
-			    u->url, u->err);
+			snprintf(name, sizeof(name),
+			    "url '%s': reason has '%s'", u->url, u->err);
 			if (!ok(strstr(err, u->err) != NULL, name))
 				printf("#   reason: %s\n", err);
 			snprintf(name, sizeof(name), "url '%s': conn untouched",
 			    u->url);
-			ok(c.host == NULL && c.port == 0 && c.username == NULL &&
-				c.password == NULL && !c.tls &&
-				c.url_path == NULL,
+			ok(c.host == NULL && c.port == 0 &&
+			        c.username == NULL && c.password == NULL &&
+			        !c.tls && c.url_path == NULL,
 			    name);
 			mqconn_cleanup(&c);
 			continue;
@@ -127,10 +129,10 @@ test_urls(void)
 		is_str(c.host, u->host, name);
 		snprintf(name, sizeof(name), "url '%s': port", u->url);
 		is_int(c.port, u->port, name);
-		snprintf(name, sizeof(name), "url '%s': user and password",
-		    u->url);
+		snprintf(
+		    name, sizeof(name), "url '%s': user and password", u->url);
 		if (!ok(same(c.username, u->user) && same(c.password, u->pass),
-			name))
+		        name))
 			printf("#   got user '%s', password '%s'\n",
 			    c.username ? c.username : "(null)",
 			    c.password ? c.password : "(null)");
@@ -170,8 +172,8 @@ test_url_merge(void)
 	mqconn_cleanup(&c);
 }
 
-static const char *const env_names[] = { "MQTT_HOST", "MQTT_PORT",
-	"MQTT_USERNAME", "MQTT_PASSWORD" };
+static const char *const env_names[] = {
+    "MQTT_HOST", "MQTT_PORT", "MQTT_USERNAME", "MQTT_PASSWORD"};
 
 /* Clear the four variables, then set each "NAME=value" of ENV. */
 static void
@@ -205,55 +207,93 @@ struct finish_case {
 };
 
 static const struct finish_case finish_cases[] = {
-	{ .name = "defaults", .host = "localhost", .port = 1883, .qos = 0 },
-	{ .name = "tls", .opts = { { MQCONN_OPT_TLS, NULL } },
-	    .host = "localhost", .port = 8883, .tls = true },
-	{ .name = "tls-use-os-certs", .opts = { { MQCONN_OPT_TLS_OS, NULL } },
-	    .host = "localhost", .port = 8883, .tls = true },
-	{ .name = "cafile implies tls",
-	    .opts = { { MQCONN_OPT_CAFILE, "/x/ca.pem" } },
-	    .host = "localhost", .port = 8883, .tls = true },
-	{ .name = "capath implies tls",
-	    .opts = { { MQCONN_OPT_CAPATH, "/x" } }, .host = "localhost",
-	    .port = 8883, .tls = true },
-	{ .name = "mqtts URL", .opts = { { 'L', "mqtts://b.example" } },
-	    .host = "b.example", .port = 8883, .tls = true },
-	{ .name = "tls with a port", .opts = { { MQCONN_OPT_TLS, NULL },
-	    { 'p', "1884" } }, .host = "localhost", .port = 1884, .tls = true },
-	{ .name = "-q", .opts = { { 'q', "2" } }, .host = "localhost",
-	    .port = 1883, .qos = 2 },
-	{ .name = "environment",
-	    .env = { "MQTT_HOST=envhost", "MQTT_PORT=1999",
-		"MQTT_USERNAME=eu", "MQTT_PASSWORD=ep" },
-	    .host = "envhost", .port = 1999, .user = "eu", .pass = "ep" },
-	{ .name = "options win over the environment",
-	    .env = { "MQTT_HOST=envhost", "MQTT_PORT=1999",
-		"MQTT_USERNAME=eu", "MQTT_PASSWORD=ep" },
-	    .opts = { { 'h', "opthost" }, { 'p', "2000" }, { 'u', "ou" },
-		{ 'P', "op" } },
-	    .host = "opthost", .port = 2000, .user = "ou", .pass = "op" },
-	{ .name = "a URL wins over the environment",
-	    .env = { "MQTT_HOST=envhost", "MQTT_PORT=1999",
-		"MQTT_USERNAME=eu", "MQTT_PASSWORD=ep" },
-	    .opts = { { 'L', "mqtt://uu:pp@urlhost:2001/t" } },
-	    .host = "urlhost", .port = 2001, .user = "uu", .pass = "pp" },
-	{ .name = "env fills what the options leave",
-	    .env = { "MQTT_HOST=envhost", "MQTT_PORT=1999",
-		"MQTT_USERNAME=eu", "MQTT_PASSWORD=ep" },
-	    .opts = { { 'h', "opthost" }, { 'u', "ou" } }, .host = "opthost",
-	    .port = 1999, .user = "ou", .pass = "ep" },
-	{ .name = "empty MQTT_HOST and MQTT_PORT are ignored",
-	    .env = { "MQTT_HOST=", "MQTT_PORT=" }, .host = "localhost",
-	    .port = 1883 },
-	{ .name = "env port with tls", .env = { "MQTT_PORT=1999" },
-	    .opts = { { MQCONN_OPT_TLS, NULL } }, .host = "localhost",
-	    .port = 1999, .tls = true },
-	{ .name = "env user without password",
-	    .env = { "MQTT_USERNAME=eu" }, .host = "localhost", .port = 1883,
-	    .user = "eu" },
-	{ .name = "cert and key imply tls",
-	    .opts = { { MQCONN_OPT_CERT, "c.pem" }, { MQCONN_OPT_KEY, "k.pem" } },
-	    .host = "localhost", .port = 8883, .tls = true },
+    {.name = "defaults", .host = "localhost", .port = 1883, .qos = 0},
+    {.name = "tls",
+        .opts = {{MQCONN_OPT_TLS, NULL}},
+        .host = "localhost",
+        .port = 8883,
+        .tls = true},
+    {.name = "tls-use-os-certs",
+        .opts = {{MQCONN_OPT_TLS_OS, NULL}},
+        .host = "localhost",
+        .port = 8883,
+        .tls = true},
+    {.name = "cafile implies tls",
+        .opts = {{MQCONN_OPT_CAFILE, "/x/ca.pem"}},
+        .host = "localhost",
+        .port = 8883,
+        .tls = true},
+    {.name = "capath implies tls",
+        .opts = {{MQCONN_OPT_CAPATH, "/x"}},
+        .host = "localhost",
+        .port = 8883,
+        .tls = true},
+    {.name = "mqtts URL",
+        .opts = {{'L', "mqtts://b.example"}},
+        .host = "b.example",
+        .port = 8883,
+        .tls = true},
+    {.name = "tls with a port",
+        .opts = {{MQCONN_OPT_TLS, NULL}, {'p', "1884"}},
+        .host = "localhost",
+        .port = 1884,
+        .tls = true},
+    {.name = "-q",
+        .opts = {{'q', "2"}},
+        .host = "localhost",
+        .port = 1883,
+        .qos = 2},
+    {.name = "environment",
+        .env = {"MQTT_HOST=envhost", "MQTT_PORT=1999", "MQTT_USERNAME=eu",
+            "MQTT_PASSWORD=ep"},
+        .host = "envhost",
+        .port = 1999,
+        .user = "eu",
+        .pass = "ep"},
+    {.name = "options win over the environment",
+        .env = {"MQTT_HOST=envhost", "MQTT_PORT=1999", "MQTT_USERNAME=eu",
+            "MQTT_PASSWORD=ep"},
+        .opts = {{'h', "opthost"}, {'p', "2000"}, {'u', "ou"}, {'P', "op"}},
+        .host = "opthost",
+        .port = 2000,
+        .user = "ou",
+        .pass = "op"},
+    {.name = "a URL wins over the environment",
+        .env = {"MQTT_HOST=envhost", "MQTT_PORT=1999", "MQTT_USERNAME=eu",
+            "MQTT_PASSWORD=ep"},
+        .opts = {{'L', "mqtt://uu:pp@urlhost:2001/t"}},
+        .host = "urlhost",
+        .port = 2001,
+        .user = "uu",
+        .pass = "pp"},
+    {.name = "env fills what the options leave",
+        .env = {"MQTT_HOST=envhost", "MQTT_PORT=1999", "MQTT_USERNAME=eu",
+            "MQTT_PASSWORD=ep"},
+        .opts = {{'h', "opthost"}, {'u', "ou"}},
+        .host = "opthost",
+        .port = 1999,
+        .user = "ou",
+        .pass = "ep"},
+    {.name = "empty MQTT_HOST and MQTT_PORT are ignored",
+        .env = {"MQTT_HOST=", "MQTT_PORT="},
+        .host = "localhost",
+        .port = 1883},
+    {.name = "env port with tls",
+        .env = {"MQTT_PORT=1999"},
+        .opts = {{MQCONN_OPT_TLS, NULL}},
+        .host = "localhost",
+        .port = 1999,
+        .tls = true},
+    {.name = "env user without password",
+        .env = {"MQTT_USERNAME=eu"},
+        .host = "localhost",
+        .port = 1883,
+        .user = "eu"},
+    {.name = "cert and key imply tls",
+        .opts = {{MQCONN_OPT_CERT, "c.pem"}, {MQCONN_OPT_KEY, "k.pem"}},
+        .host = "localhost",
+        .port = 8883,
+        .tls = true},
 };
 
 static void
@@ -278,7 +318,7 @@ test_finish(void)
 		snprintf(name, sizeof(name), "finish, %s: user and password",
 		    f->name);
 		if (!ok(same(c.username, f->user) && same(c.password, f->pass),
-			name))
+		        name))
 			printf("#   got user '%s', password '%s'\n",
 			    c.username ? c.username : "(null)",
 			    c.password ? c.password : "(null)");
@@ -331,93 +371,87 @@ struct usage_case {
 };
 
 static const struct usage_case usage_cases[] = {
-	{ "MQTT_PORT junk", { "MQTT_PORT=abc" }, { { 0, NULL } }, 2,
-	    "mqtest: MQTT_PORT: not a number: 'abc'\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "MQTT_PORT 0", { "MQTT_PORT=0" }, { { 0, NULL } }, 2,
-	    "mqtest: MQTT_PORT: '0' is out of range (1 to 65535)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "MQTT_PORT 65536", { "MQTT_PORT=65536" }, { { 0, NULL } }, 2,
-	    "mqtest: MQTT_PORT: '65536' is out of range (1 to 65535)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "bad MQTT_PORT ignored after -p", { "MQTT_PORT=abc" },
-	    { { 'p', "1883" } }, 0, "" },
-	{ "password without user", { NULL }, { { 'P', "pw" } }, 2,
-	    "mqtest: a password needs a user name (-u or MQTT_USERNAME)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "MQTT_PASSWORD without user", { "MQTT_PASSWORD=pw" },
-	    { { 0, NULL } }, 2,
-	    "mqtest: a password needs a user name (-u or MQTT_USERNAME)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "cert without key", { NULL }, { { MQCONN_OPT_CERT, "c.pem" } }, 2,
-	    "mqtest: --cert and --key go together\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "key without cert", { NULL }, { { MQCONN_OPT_KEY, "k.pem" } }, 2,
-	    "mqtest: --cert and --key go together\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "unix with tls", { NULL },
-	    { { MQCONN_OPT_UNIX, "/s" }, { MQCONN_OPT_TLS, NULL } }, 2,
-	    "mqtest: --unix cannot be combined with TLS\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "no clean session without id", { NULL }, { { 'c', NULL } }, 2,
-	    "mqtest: --no-clean-session needs a client id (-i)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "id and id-prefix", { NULL }, { { 'i', "a" }, { 'I', "b" } }, 2,
-	    "mqtest: --id and --id-prefix exclude each other\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "session expiry with 311", { NULL },
-	    { { 'x', "60" }, { 'V', "311" } }, 2,
-	    "mqtest: --session-expiry needs MQTT 5\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "session expiry with 5", { NULL }, { { 'x', "60" }, { 'V', "5" } },
-	    0, "" },
-	{ "will payload without topic", { NULL },
-	    { { MQCONN_OPT_WILL_PAYLOAD, "bye" } }, 2,
-	    "mqtest: --will-payload needs --will-topic\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "will topic with a wildcard", { NULL },
-	    { { MQCONN_OPT_WILL_TOPIC, "a/+" } }, 2,
-	    "mqtest: --will-topic: invalid topic 'a/+': wildcards + and # "
-	    "are not allowed when publishing\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "bad -p", { NULL }, { { 'p', "0" } }, 2,
-	    "mqtest: --port: '0' is out of range (1 to 65535)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "bad -L", { NULL }, { { 'L', "http://x" } }, 2,
-	    "mqtest: --url: 'http://x': the scheme must be mqtt:// or "
-	    "mqtts://\nTry 'mqtest --help' for more information.\n" },
-	{ "empty -i", { NULL }, { { 'i', "" } }, 2,
-	    "mqtest: --id: the client id must not be empty\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "bad -V", { NULL }, { { 'V', "6" } }, 2,
-	    "mqtest: --protocol: '6' is not 31, 311 or 5\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "bad -k", { NULL }, { { 'k', "4" } }, 2,
-	    "mqtest: --keepalive: '4' is out of range (5 to 65535)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "bad -q", { NULL }, { { 'q', "3" } }, 2,
-	    "mqtest: --qos: '3' is out of range (0 to 2)\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "zero --connect-timeout", { NULL },
-	    { { MQCONN_OPT_CONNECT_TIMEOUT, "0" } }, 2,
-	    "mqtest: --connect-timeout: must be more than 0\n"
-	    "Try 'mqtest --help' for more information.\n" },
-	{ "password in clear to a remote host", { NULL },
-	    { { 'h', "broker.example" }, { 'u', "u" }, { 'P', "p" } }, 0,
-	    "mqtest: warning: sending a password without TLS to "
-	    "broker.example\n" },
-	{ "password in clear, --quiet", { NULL },
-	    { { 'h', "broker.example" }, { 'u', "u" }, { 'P', "p" },
-		{ MQCONN_OPT_QUIET, NULL } },
-	    0, "" },
-	{ "password in clear to localhost", { NULL },
-	    { { 'u', "u" }, { 'P', "p" } }, 0, "" },
-	{ "password in clear to 127.0.0.2", { NULL },
-	    { { 'h', "127.0.0.2" }, { 'u', "u" }, { 'P', "p" } }, 0, "" },
-	{ "password over TLS", { NULL },
-	    { { 'h', "broker.example" }, { 'u', "u" }, { 'P', "p" },
-		{ MQCONN_OPT_TLS, NULL } },
-	    0, "" },
+    {"MQTT_PORT junk", {"MQTT_PORT=abc"}, {{0, NULL}}, 2,
+        "mqtest: MQTT_PORT: not a number: 'abc'\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"MQTT_PORT 0", {"MQTT_PORT=0"}, {{0, NULL}}, 2,
+        "mqtest: MQTT_PORT: '0' is out of range (1 to 65535)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"MQTT_PORT 65536", {"MQTT_PORT=65536"}, {{0, NULL}}, 2,
+        "mqtest: MQTT_PORT: '65536' is out of range (1 to 65535)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"bad MQTT_PORT ignored after -p", {"MQTT_PORT=abc"}, {{'p', "1883"}}, 0,
+        ""},
+    {"password without user", {NULL}, {{'P', "pw"}}, 2,
+        "mqtest: a password needs a user name (-u or MQTT_USERNAME)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"MQTT_PASSWORD without user", {"MQTT_PASSWORD=pw"}, {{0, NULL}}, 2,
+        "mqtest: a password needs a user name (-u or MQTT_USERNAME)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"cert without key", {NULL}, {{MQCONN_OPT_CERT, "c.pem"}}, 2,
+        "mqtest: --cert and --key go together\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"key without cert", {NULL}, {{MQCONN_OPT_KEY, "k.pem"}}, 2,
+        "mqtest: --cert and --key go together\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"unix with tls", {NULL}, {{MQCONN_OPT_UNIX, "/s"}, {MQCONN_OPT_TLS, NULL}},
+        2,
+        "mqtest: --unix cannot be combined with TLS\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"no clean session without id", {NULL}, {{'c', NULL}}, 2,
+        "mqtest: --no-clean-session needs a client id (-i)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"id and id-prefix", {NULL}, {{'i', "a"}, {'I', "b"}}, 2,
+        "mqtest: --id and --id-prefix exclude each other\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"session expiry with 311", {NULL}, {{'x', "60"}, {'V', "311"}}, 2,
+        "mqtest: --session-expiry needs MQTT 5\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"session expiry with 5", {NULL}, {{'x', "60"}, {'V', "5"}}, 0, ""},
+    {"will payload without topic", {NULL}, {{MQCONN_OPT_WILL_PAYLOAD, "bye"}},
+        2,
+        "mqtest: --will-payload needs --will-topic\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"will topic with a wildcard", {NULL}, {{MQCONN_OPT_WILL_TOPIC, "a/+"}}, 2,
+        "mqtest: --will-topic: invalid topic 'a/+': wildcards + and # "
+        "are not allowed when publishing\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"bad -p", {NULL}, {{'p', "0"}}, 2,
+        "mqtest: --port: '0' is out of range (1 to 65535)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"bad -L", {NULL}, {{'L', "http://x"}}, 2,
+        "mqtest: --url: 'http://x': the scheme must be mqtt:// or "
+        "mqtts://\nTry 'mqtest --help' for more information.\n"},
+    {"empty -i", {NULL}, {{'i', ""}}, 2,
+        "mqtest: --id: the client id must not be empty\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"bad -V", {NULL}, {{'V', "6"}}, 2,
+        "mqtest: --protocol: '6' is not 31, 311 or 5\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"bad -k", {NULL}, {{'k', "4"}}, 2,
+        "mqtest: --keepalive: '4' is out of range (5 to 65535)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"bad -q", {NULL}, {{'q', "3"}}, 2,
+        "mqtest: --qos: '3' is out of range (0 to 2)\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"zero --connect-timeout", {NULL}, {{MQCONN_OPT_CONNECT_TIMEOUT, "0"}}, 2,
+        "mqtest: --connect-timeout: must be more than 0\n"
+        "Try 'mqtest --help' for more information.\n"},
+    {"password in clear to a remote host", {NULL},
+        {{'h', "broker.example"}, {'u', "u"}, {'P', "p"}}, 0,
+        "mqtest: warning: sending a password without TLS to "
+        "broker.example\n"},
+    {"password in clear, --quiet", {NULL},
+        {{'h', "broker.example"}, {'u', "u"}, {'P', "p"},
+            {MQCONN_OPT_QUIET, NULL}},
+        0, ""},
+    {"password in clear to localhost", {NULL}, {{'u', "u"}, {'P', "p"}}, 0, ""},
+    {"password in clear to 127.0.0.2", {NULL},
+        {{'h', "127.0.0.2"}, {'u', "u"}, {'P', "p"}}, 0, ""},
+    {"password over TLS", {NULL},
+        {{'h', "broker.example"}, {'u', "u"}, {'P', "p"},
+            {MQCONN_OPT_TLS, NULL}},
+        0, ""},
 };
 
 static void
@@ -451,9 +485,12 @@ run_usage_case(const struct usage_case *u)
 		_exit(0);
 	}
 	close(p[1]);
-	while (len < sizeof(err) - 1 &&
-	    (n = read(p[0], err + len, sizeof(err) - 1 - len)) > 0)
+	while (len < sizeof(err) - 1) {
+		n = read(p[0], err + len, sizeof(err) - 1 - len);
+		if (n <= 0)
+			break;
 		len += (size_t)n;
+	}
 	err[len] = '\0';
 	close(p[0]);
 	waitpid(pid, &status, 0);

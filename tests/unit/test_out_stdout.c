@@ -52,7 +52,7 @@ on_drained(void *arg)
 	((struct seen *)arg)->drained++;
 }
 
-static const struct out_cbs cbs = { on_closed, on_error, on_drained };
+static const struct out_cbs cbs = {on_closed, on_error, on_drained};
 
 static double
 now_s(void)
@@ -66,7 +66,7 @@ now_s(void)
 static bool
 readable(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
@@ -113,7 +113,7 @@ test_order(void)
 {
 	struct event_base *base = loop_new();
 	struct evbuffer *want = evbuffer_new(), *got = evbuffer_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct out *o;
 	int fds[2];
 
@@ -157,7 +157,7 @@ test_idle_flush(void)
 {
 	struct event_base *base = loop_new();
 	struct evbuffer *got = evbuffer_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct out *o;
 	int fds[2];
 
@@ -192,7 +192,7 @@ test_batch(void)
 {
 	struct event_base *base = loop_new();
 	struct evbuffer *got = evbuffer_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct out *o;
 	char *data = malloc(65536);
 	int fds[2];
@@ -210,8 +210,8 @@ test_batch(void)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 		drain_now(fds[0], got);
 	}
-	is_mem(evbuffer_pullup(got, -1), evbuffer_get_length(got), data,
-	    65536, "batch: all 65536 bytes arrive");
+	is_mem(evbuffer_pullup(got, -1), evbuffer_get_length(got), data, 65536,
+	    "batch: all 65536 bytes arrive");
 	out_free(o);
 	close(fds[0]);
 	close(fds[1]);
@@ -258,13 +258,13 @@ static void
 test_slow_reader(void)
 {
 	struct event_base *base = loop_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct slow sl;
 	struct event *rd, *guard;
 	struct out *o;
 	size_t total = 1024 * 1024;
 	char *data = malloc(total);
-	struct timeval limit = { 30, 0 };
+	struct timeval limit = {30, 0};
 	double t0, t;
 	int fds[2];
 
@@ -313,7 +313,7 @@ static void
 test_closed(void)
 {
 	struct event_base *base = loop_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct out *o;
 	int fds[2];
 	char *big = calloc(1, 70000);
@@ -372,7 +372,7 @@ static void
 test_error(void)
 {
 	struct event_base *base = loop_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct out *o;
 	int fds[2];
 
@@ -404,13 +404,13 @@ static void
 test_flush_blocking(void)
 {
 	struct event_base *base = loop_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	size_t total = 3 * 1024 * 1024 + 17;
 	char *data = malloc(total);
 	struct out *o;
 	int fds[2], res[2];
 	pid_t pid;
-	uint64_t got[2] = { 0, 0 }, hash = 1469598103934665603ULL;
+	uint64_t got[2] = {0, 0}, hash = 1469598103934665603ULL;
 	double t0;
 
 	fill_pattern(data, total, 3);
@@ -422,13 +422,16 @@ test_flush_blocking(void)
 	pid = fork();
 	if (pid == 0) {
 		/* Read slowly, then report the byte count and FNV-1a hash. */
-		uint64_t r[2] = { 0, 1469598103934665603ULL };
+		uint64_t r[2] = {0, 1469598103934665603ULL};
 		char buf[8192];
 		ssize_t n;
 
 		close(fds[1]);
 		close(res[0]);
-		while ((n = read(fds[0], buf, sizeof(buf))) > 0) {
+		for (;;) {
+			n = read(fds[0], buf, sizeof(buf));
+			if (n <= 0)
+				break;
 			for (ssize_t i = 0; i < n; i++)
 				r[1] = (r[1] ^ (unsigned char)buf[i]) *
 				    1099511628211ULL;
@@ -481,7 +484,7 @@ static void
 test_file(void)
 {
 	struct event_base *base = loop_new();
-	struct seen s = { 0 };
+	struct seen s = {0};
 	char path[] = "/tmp/test_out_stdout.XXXXXX", buf[64];
 	int fd = mkstemp(path);
 	struct out *o;

@@ -15,30 +15,30 @@
 
 struct pub_case {
 	const char *topic;
-	size_t len; /* 0: strlen */
+	size_t len;      /* 0: strlen */
 	const char *err; /* NULL: valid; else a substring of the reason */
 };
 
 static const struct pub_case pub_cases[] = {
-	{ "a", 0, NULL },
-	{ "a/b/c", 0, NULL },
-	{ "/", 0, NULL },
-	{ "a//b", 0, NULL },
-	{ "/leading", 0, NULL },
-	{ "trailing/", 0, NULL },
-	{ "$SYS/broker", 0, NULL },
-	{ "sp ace/\xc3\xa9/\xf0\x9f\x98\x80", 0, NULL },
-	{ "", 0, "empty topic" },
-	{ "a/+", 0, "wildcards + and # are not allowed when publishing" },
-	{ "+", 0, "wildcards + and # are not allowed" },
-	{ "#", 0, "wildcards + and # are not allowed" },
-	{ "a/#", 0, "invalid topic 'a/#'" },
-	{ "a+b", 0, "wildcards" },
-	{ "a#b", 0, "wildcards" },
-	{ "\xff", 0, "topic is not valid UTF-8" },
-	{ "a/\xc0\x80", 0, "topic is not valid UTF-8" },
-	{ "a/\xed\xa0\x80", 0, "topic is not valid UTF-8" },
-	{ "a\0b", 3, "topic is not valid UTF-8" },
+    {"a", 0, NULL},
+    {"a/b/c", 0, NULL},
+    {"/", 0, NULL},
+    {"a//b", 0, NULL},
+    {"/leading", 0, NULL},
+    {"trailing/", 0, NULL},
+    {"$SYS/broker", 0, NULL},
+    {"sp ace/\xc3\xa9/\xf0\x9f\x98\x80", 0, NULL},
+    {"", 0, "empty topic"},
+    {"a/+", 0, "wildcards + and # are not allowed when publishing"},
+    {"+", 0, "wildcards + and # are not allowed"},
+    {"#", 0, "wildcards + and # are not allowed"},
+    {"a/#", 0, "invalid topic 'a/#'"},
+    {"a+b", 0, "wildcards"},
+    {"a#b", 0, "wildcards"},
+    {"\xff", 0, "topic is not valid UTF-8"},
+    {"a/\xc0\x80", 0, "topic is not valid UTF-8"},
+    {"a/\xed\xa0\x80", 0, "topic is not valid UTF-8"},
+    {"a\0b", 3, "topic is not valid UTF-8"},
 };
 
 struct sub_case {
@@ -47,44 +47,44 @@ struct sub_case {
 };
 
 static const struct sub_case sub_cases[] = {
-	{ "a", NULL },
-	{ "a/b/c", NULL },
-	{ "#", NULL },
-	{ "+", NULL },
-	{ "a/#", NULL },
-	{ "+/+/#", NULL },
-	{ "a/+/c", NULL },
-	{ "/", NULL },
-	{ "/#", NULL },
-	{ "+/", NULL },
-	{ "a//b", NULL },
-	{ "$SYS/#", NULL },
-	{ "$share/g/a/#", NULL },
-	{ "$share/g/#", NULL },
-	{ "$share/g/+/b", NULL },
-	{ "$share/group.1/a", NULL },
-	{ "$share/g//", NULL },
-	{ "$sharex/a", NULL },
-	{ "", "empty topic filter" },
-	{ "a#", "+ and # must stand alone" },
-	{ "a/#/b", "invalid topic filter 'a/#/b'" },
-	{ "#/", "+ and # must stand alone" },
-	{ "##", "+ and # must stand alone" },
-	{ "+a", "+ and # must stand alone" },
-	{ "a+", "+ and # must stand alone" },
-	{ "a/b+/c", "+ and # must stand alone" },
-	{ "++", "+ and # must stand alone" },
-	{ "$share//a", "invalid shared subscription '$share//a'" },
-	{ "$share/g", "expected $share/GROUP/FILTER" },
-	{ "$share/g/", "expected $share/GROUP/FILTER" },
-	{ "$share/", "expected $share/GROUP/FILTER" },
-	{ "$share/g+/a", "expected $share/GROUP/FILTER" },
-	{ "$share/+/a", "expected $share/GROUP/FILTER" },
-	{ "$share/g#/a", "expected $share/GROUP/FILTER" },
-	{ "$share/#", "expected $share/GROUP/FILTER" },
-	{ "$share/g/a#", "+ and # must stand alone" },
-	{ "\xff/a", "not UTF-8 text" },
-	{ "a/\xe0\x80\x80", "not UTF-8 text" },
+    {"a", NULL},
+    {"a/b/c", NULL},
+    {"#", NULL},
+    {"+", NULL},
+    {"a/#", NULL},
+    {"+/+/#", NULL},
+    {"a/+/c", NULL},
+    {"/", NULL},
+    {"/#", NULL},
+    {"+/", NULL},
+    {"a//b", NULL},
+    {"$SYS/#", NULL},
+    {"$share/g/a/#", NULL},
+    {"$share/g/#", NULL},
+    {"$share/g/+/b", NULL},
+    {"$share/group.1/a", NULL},
+    {"$share/g//", NULL},
+    {"$sharex/a", NULL},
+    {"", "empty topic filter"},
+    {"a#", "+ and # must stand alone"},
+    {"a/#/b", "invalid topic filter 'a/#/b'"},
+    {"#/", "+ and # must stand alone"},
+    {"##", "+ and # must stand alone"},
+    {"+a", "+ and # must stand alone"},
+    {"a+", "+ and # must stand alone"},
+    {"a/b+/c", "+ and # must stand alone"},
+    {"++", "+ and # must stand alone"},
+    {"$share//a", "invalid shared subscription '$share//a'"},
+    {"$share/g", "expected $share/GROUP/FILTER"},
+    {"$share/g/", "expected $share/GROUP/FILTER"},
+    {"$share/", "expected $share/GROUP/FILTER"},
+    {"$share/g+/a", "expected $share/GROUP/FILTER"},
+    {"$share/+/a", "expected $share/GROUP/FILTER"},
+    {"$share/g#/a", "expected $share/GROUP/FILTER"},
+    {"$share/#", "expected $share/GROUP/FILTER"},
+    {"$share/g/a#", "+ and # must stand alone"},
+    {"\xff/a", "not UTF-8 text"},
+    {"a/\xe0\x80\x80", "not UTF-8 text"},
 };
 
 struct match_case {
@@ -93,61 +93,61 @@ struct match_case {
 };
 
 static const struct match_case match_cases[] = {
-	{ "a/b", "a/b", true },
-	{ "a/b", "a/c", false },
-	{ "a/b", "a/b/", false },
-	{ "a/b", "a", false },
-	{ "a", "A", false },
-	{ "a/+", "a/b", true },
-	{ "a/+", "a/", true },
-	{ "a/+", "a/b/c", false },
-	{ "a/+", "a", false },
-	{ "+/b", "a/b", true },
-	{ "+/+", "/", true },
-	{ "/+", "/", true },
-	{ "+", "/", false },
-	{ "+", "a", true },
-	{ "a/#", "a", true },
-	{ "a/#", "a/", true },
-	{ "a/#", "a/b/c", true },
-	{ "a/#", "ab", false },
-	{ "a/#", "b/a", false },
-	{ "+/#", "a", true },
-	{ "#", "a/b", true },
-	{ "#", "/", true },
-	{ "/#", "/a", true },
-	{ "/#", "a", false },
-	{ "a/+/c/#", "a/b/c", true },
-	{ "a/+/c/#", "a/b/d/e", false },
-	/* $-topics: no wildcard at the first level matches them. */
-	{ "#", "$SYS/x", false },
-	{ "#", "$SYS", false },
-	{ "+/x", "$SYS/x", false },
-	{ "+", "$x", false },
-	{ "+/#", "$SYS/a/b", false },
-	{ "$SYS/#", "$SYS/x", true },
-	{ "$SYS/#", "$SYS", true },
-	{ "$SYS/+", "$SYS/x", true },
-	{ "$SYS/x", "$SYS/x", true },
-	{ "a/#", "a/$x", true },
-	{ "a/+", "a/$x", true },
-	/* A $share/GROUP/ prefix is not part of the filter. */
-	{ "$share/g/a/#", "a/b", true },
-	{ "$share/g/a/#", "a", true },
-	{ "$share/g/+/b", "a/b", true },
-	{ "$share/g/c", "a", false },
-	{ "$share/g/c", "c", true },
-	{ "$share/g/#", "x/y", true },
-	{ "$share/g/#", "$SYS/x", false },
-	{ "$share/g/#", "$share/g/x", false },
-	{ "$share/g/$SYS/#", "$SYS/x", true },
-	/* Invalid input never matches. */
-	{ "a/b", "a/+", false },
-	{ "#", "a/#", false },
-	{ "a#", "a#", false },
-	{ "a/#/b", "a/x/b", false },
-	{ "#", "", false },
-	{ "", "a", false },
+    {"a/b", "a/b", true},
+    {"a/b", "a/c", false},
+    {"a/b", "a/b/", false},
+    {"a/b", "a", false},
+    {"a", "A", false},
+    {"a/+", "a/b", true},
+    {"a/+", "a/", true},
+    {"a/+", "a/b/c", false},
+    {"a/+", "a", false},
+    {"+/b", "a/b", true},
+    {"+/+", "/", true},
+    {"/+", "/", true},
+    {"+", "/", false},
+    {"+", "a", true},
+    {"a/#", "a", true},
+    {"a/#", "a/", true},
+    {"a/#", "a/b/c", true},
+    {"a/#", "ab", false},
+    {"a/#", "b/a", false},
+    {"+/#", "a", true},
+    {"#", "a/b", true},
+    {"#", "/", true},
+    {"/#", "/a", true},
+    {"/#", "a", false},
+    {"a/+/c/#", "a/b/c", true},
+    {"a/+/c/#", "a/b/d/e", false},
+    /* $-topics: no wildcard at the first level matches them. */
+    {"#", "$SYS/x", false},
+    {"#", "$SYS", false},
+    {"+/x", "$SYS/x", false},
+    {"+", "$x", false},
+    {"+/#", "$SYS/a/b", false},
+    {"$SYS/#", "$SYS/x", true},
+    {"$SYS/#", "$SYS", true},
+    {"$SYS/+", "$SYS/x", true},
+    {"$SYS/x", "$SYS/x", true},
+    {"a/#", "a/$x", true},
+    {"a/+", "a/$x", true},
+    /* A $share/GROUP/ prefix is not part of the filter. */
+    {"$share/g/a/#", "a/b", true},
+    {"$share/g/a/#", "a", true},
+    {"$share/g/+/b", "a/b", true},
+    {"$share/g/c", "a", false},
+    {"$share/g/c", "c", true},
+    {"$share/g/#", "x/y", true},
+    {"$share/g/#", "$SYS/x", false},
+    {"$share/g/#", "$share/g/x", false},
+    {"$share/g/$SYS/#", "$SYS/x", true},
+    /* Invalid input never matches. */
+    {"a/b", "a/+", false},
+    {"#", "a/#", false},
+    {"a#", "a#", false},
+    {"a/#/b", "a/x/b", false},
+    {"#", "", false},
+    {"", "a", false},
 };
 
 /* Printable form of S[0..LEN) for test names. */
@@ -203,8 +203,8 @@ ref_match(const char *filter, const char *topic)
 
 /* Join N levels chosen by the digits of IDX in base NALPHA into BUF. */
 static void
-build(char *buf, const char *const *alpha, size_t nalpha, size_t n,
-    size_t idx, const char *prefix)
+build(char *buf, const char *const *alpha, size_t nalpha, size_t n, size_t idx,
+    const char *prefix)
 {
 	size_t o = (size_t)snprintf(buf, 64, "%s", prefix);
 
@@ -212,16 +212,17 @@ build(char *buf, const char *const *alpha, size_t nalpha, size_t n,
 		const char *lv = alpha[idx % nalpha];
 
 		idx /= nalpha;
-		o += (size_t)snprintf(buf + o, 64 - o, "%s%s", i ? "/" : "", lv);
+		o +=
+		    (size_t)snprintf(buf + o, 64 - o, "%s%s", i ? "/" : "", lv);
 	}
 }
 
 static void
 differential(void)
 {
-	static const char *const flevels[] = { "a", "b", "+", "#", "" };
-	static const char *const tlevels[] = { "a", "b", "", "$SYS", "$x" };
-	static const char *const prefixes[] = { "", "$share/g/" };
+	static const char *const flevels[] = {"a", "b", "+", "#", ""};
+	static const char *const tlevels[] = {"a", "b", "", "$SYS", "$x"};
+	static const char *const prefixes[] = {"", "$share/g/"};
 	char filter[64], topic[64];
 	long compared = 0, matched = 0, bad = 0, skipped = 0;
 
@@ -235,7 +236,8 @@ differential(void)
 				char err[256];
 
 				build(filter, flevels, 5, fn, fi, prefixes[pi]);
-				if (topic_check_sub(filter, err, sizeof(err)) != 0) {
+				if (topic_check_sub(filter, err, sizeof(err)) !=
+				    0) {
 					skipped++;
 					continue;
 				}
@@ -247,19 +249,23 @@ differential(void)
 					for (size_t ti = 0; ti < tcount; ti++) {
 						bool got, want;
 
-						build(topic, tlevels, 5, tn, ti, "");
+						build(topic, tlevels, 5, tn, ti,
+						    "");
 						if (topic_check_pub(topic,
-							strlen(topic), err,
-							sizeof(err)) != 0)
+						        strlen(topic), err,
+						        sizeof(err)) != 0)
 							continue;
-						got = topic_matches(filter, topic);
+						got = topic_matches(
+						    filter, topic);
 						want = ref_match(filter, topic);
 						compared++;
 						matched += want;
 						if (got != want && bad++ < 5)
-							printf("#   '%s' vs '%s': "
-							       "got %d, want %d\n",
-							    filter, topic, got, want);
+							printf(
+							    "#   '%s' vs '%s': "
+							    "got %d, want %d\n",
+							    filter, topic, got,
+							    want);
 					}
 				}
 			}
@@ -292,8 +298,8 @@ main(void)
 		    c->err ? "refused" : "valid");
 		is_int(rc, c->err ? -1 : 0, name);
 		if (c->err != NULL) {
-			snprintf(name, sizeof(name), "pub '%s': reason has '%s'",
-			    sbuf, c->err);
+			snprintf(name, sizeof(name),
+			    "pub '%s': reason has '%s'", sbuf, c->err);
 			if (!ok(strstr(err, c->err) != NULL, name))
 				printf("#   reason: %s\n", err);
 		}
@@ -331,8 +337,8 @@ main(void)
 		if (!is_int(rc, c->err ? -1 : 0, name))
 			printf("#   reason: %s\n", err);
 		if (c->err != NULL) {
-			snprintf(name, sizeof(name), "sub '%s': reason has '%s'",
-			    sbuf, c->err);
+			snprintf(name, sizeof(name),
+			    "sub '%s': reason has '%s'", sbuf, c->err);
 			if (!ok(strstr(err, c->err) != NULL, name))
 				printf("#   reason: %s\n", err);
 		}
@@ -369,7 +375,7 @@ main(void)
 
 			if (topic_check_sub(c->filter, err, sizeof(err)) != 0 ||
 			    topic_check_pub(c->topic, strlen(c->topic), err,
-				sizeof(err)) != 0)
+			        sizeof(err)) != 0)
 				continue;
 			if (ref_match(c->filter, c->topic) != c->want)
 				bad++;
