@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,6 +714,8 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	diag_init(argv[0]);
+	/* getopt_long's own messages say "PROG: ...", like ours. */
+	argv[0] = (char *)(uintptr_t)diag_prog();
 	mqconn_init(&p.conn);
 	parse_args(&p, argc, argv);
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ struct sub {
 	uint64_t *offsets; /* end offset of each message not yet written */
 	size_t noffsets, capoffsets;
 	uint64_t committed; /* bytes handed to out */
-	bool finishing;
+	bool finishing, abandoned;
 	int status, signo;
 };
 
@@ -452,6 +453,7 @@ on_message(void *arg, const struct mosquitto_message *m,
 		    (unsigned long long)unwritten(s));
 		s->status = EXIT_RUNTIME;
 		s->finishing = true;
+		s->abandoned = true;
 		event_base_loopexit(s->base, NULL);
 		return;
 	}
@@ -564,6 +566,8 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	diag_init(argv[0]);
+	/* getopt_long's own messages say "PROG: ...", like ours. */
+	argv[0] = (char *)(uintptr_t)diag_prog();
 	mqconn_init(&s.conn);
 	parse_args(&s, argc, argv);
 
@@ -584,7 +588,15 @@ main(int argc, char **argv)
 	event_base_dispatch(s.base);
 
 	status = s.status;
-	if (out_flush_blocking(s.out, s.signo ? DRAIN_MS : -1) == -1 &&
+	/*
+	 * Hand SIGINT/SIGTERM back to the system before waiting for a slow
+	 * reader, so that they still end mqsub. After --max-buffer was
+	 * exceeded the output is abandoned: the reader is not taking it.
+	 */
+	loop_signals_free(s.sigs);
+	s.sigs = NULL;
+	if (!s.abandoned &&
+	    out_flush_blocking(s.out, s.signo ? DRAIN_MS : -1) == -1 &&
 	    status == EXIT_OK)
 		status = EXIT_RUNTIME;
 	out_free(s.out);

@@ -492,6 +492,13 @@ configure(struct mqtt *s)
 
 	mosquitto_int_option(s->mosq, MOSQ_OPT_PROTOCOL_VERSION, s->protocol);
 	mosquitto_int_option(s->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	/*
+	 * Messages are acknowledged as they arrive (the tools never stop
+	 * reading), so let the broker send as many as MQTT allows at once;
+	 * libmosquitto's default of 20 makes a fast QoS 2 stream a protocol
+	 * error.
+	 */
+	mosquitto_int_option(s->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, 65535);
 	if (c->username != NULL)
 		rc = mosquitto_username_pw_set(
 		    s->mosq, c->username, c->password);

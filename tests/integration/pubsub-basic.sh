@@ -1,13 +1,14 @@
 #!/bin/sh
-# shellcheck disable=SC1091,SC2154
-# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...)
+# shellcheck disable=SC1091,SC2119,SC2154
+# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...;
+# broker_start takes optional arguments)
 # pubsub-basic.sh: every message source of mqpub, the plain outputs of
 # mqsub, retained messages, -T/-C/-W/-E, and interoperability with
 # mosquitto_pub and mosquitto_sub.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/broker.sh"
 
-plan 28
+plan 30
 
 require "$MOSQUITTO" mosquitto
 require "$MOSQUITTO_PUB" mosquitto_pub
@@ -180,6 +181,18 @@ pub -t basic/Es -q 1 -m 'while away' >/dev/null 2>&1
 run sub -t basic/Es -c -i basic-es -q 1 -C 1
 is "$est $status:$(cat "$T/out")" "0 0:while away" \
     "-E -c: the session then gets what was published while away"
+
+# -U: unsubscribe a persistent session, alone or with new -t filters
+run sub -c -i basic-u -q 1 -t basic/U1 -E
+run sub -c -i basic-u -U basic/U1 -E
+ust=$status
+pub -t basic/U1 -q 1 -m 'not for basic-u' >/dev/null 2>&1
+SUB_TIMEOUT=10 run sub -c -i basic-u -q 1 -t basic/U2 -W 1
+is "$ust $status:$(cat "$T/out")" "0 0:" \
+    "-U -E: the session no longer gets messages for the filter"
+SUB_TIMEOUT=10 run sub -c -i basic-u -q 1 -U basic/U2 -t basic/U3 -E
+is "$status:$(cat "$T/out" "$T/err")" "0:" \
+    "-U with -t and -E: exits 0 once both are acknowledged"
 
 # mosquitto_pub -> mqsub
 sub_start s_mp basic/mp -C 2 -N

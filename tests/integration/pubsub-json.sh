@@ -1,6 +1,7 @@
 #!/bin/sh
-# shellcheck disable=SC1091,SC2154
-# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...)
+# shellcheck disable=SC1091,SC2119,SC2154
+# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...;
+# broker_start takes optional arguments)
 # pubsub-json.sh: mqsub -j output (payload vs payload_b64, properties),
 # mqpub -j input and its error reports, and a broker-to-broker mirror
 # `mqsub -q 2 -j | mqpub -j` that keeps topics, bytes, QoS and retained state.

@@ -1,6 +1,7 @@
 #!/bin/sh
-# shellcheck disable=SC1091,SC2154
-# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...)
+# shellcheck disable=SC1091,SC2119,SC2154
+# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...;
+# broker_start takes optional arguments)
 # pubsub-qos.sh: long QoS 1 and QoS 2 streams arrive complete and in order;
 # the QoS as delivered is the lower of the publisher's and the subscriber's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
@@ -51,7 +52,7 @@ stream()
 	fi
 }
 stream 1 100000 25
-stream 2 70000 25
+stream 2 70000 30
 
 # Delivered QoS = min(publisher's, subscription's), for all 9 pairs.
 for q in 0 1 2; do

@@ -1,6 +1,7 @@
 #!/bin/sh
-# shellcheck disable=SC1091,SC2154
-# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...)
+# shellcheck disable=SC1091,SC2119,SC2154
+# (tap.sh and broker.sh are sourced: they set top_builddir, status, T...;
+# broker_start takes optional arguments)
 # usage.sh: --help, --version, usage errors (exact stderr, status 2, no
 # network activity), an unreachable broker (status 3) and -L URLs.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"

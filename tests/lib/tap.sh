@@ -80,7 +80,11 @@ track()
 	_tap_pids="$_tap_pids $*"
 }
 
-# kill_wait PID [SIG]: stop one process we started and reap it.
+# kill_wait PID [SIG]: stop one process we started and reap it: SIG
+# (default TERM), then after 5 s KILL.  timeout(1) runs its command in a
+# process group of its own, whose ID is timeout's PID: KILL goes to that
+# group, so that a command that ignored the first signal does not outlive
+# its timeout process.
 kill_wait()
 {
 	kill "-${2:-TERM}" "$1" 2>/dev/null || return 0
@@ -89,7 +93,11 @@ kill_wait()
 		sleep 0.1
 		_kw_i=$((_kw_i + 1))
 	done
-	kill -KILL "$1" 2>/dev/null
+	if kill -0 "$1" 2>/dev/null; then
+		# (the kill of dash takes no process group: use kill(1))
+		/bin/kill -s KILL -- "-$1" 2>/dev/null ||
+		    kill -KILL "$1" 2>/dev/null
+	fi
 	wait "$1" 2>/dev/null
 	return 0
 }
@@ -97,7 +105,7 @@ kill_wait()
 _tap_cleanup()
 {
 	_tc_rc=$?
-	trap - EXIT HUP INT TERM
+	trap - EXIT HUP INT PIPE TERM
 	for _tc_p in $_tap_pids; do
 		kill -TERM "$_tc_p" 2>/dev/null
 	done
@@ -105,7 +113,7 @@ _tap_cleanup()
 		broker_stop_all
 	fi
 	for _tc_p in $_tap_pids; do
-		kill_wait "$_tc_p" KILL
+		kill_wait "$_tc_p"
 	done
 	rm -rf "$T"
 	exit "$_tc_rc"
@@ -113,6 +121,7 @@ _tap_cleanup()
 trap _tap_cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 
 plan()
