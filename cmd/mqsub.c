@@ -215,10 +215,7 @@ parse_args(struct sub *s, int argc, char **argv)
 			version_print(stdout);
 			exit(EXIT_OK);
 		default:
-			fprintf(stderr,
-			    "Try '%s --help' for more information.\n",
-			    diag_prog());
-			exit(EXIT_USAGE);
+			diag_try_help();
 		}
 	}
 	if (optind < argc)

@@ -131,6 +131,12 @@ diag_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vprint(fmt, ap, 0);
 	va_end(ap);
+	diag_try_help();
+}
+
+void
+diag_try_help(void)
+{
 	fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 	exit(EXIT_USAGE);
 }

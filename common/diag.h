@@ -30,9 +30,12 @@ void diag_debug(int level, const char *fmt, ...)
 noreturn void diag_die(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /*
- * A usage error: print it, then "Try 'PROG --help' for more information.",
+ * diag_try_help: after getopt_long has described a bad option, print
+ * "Try 'PROG --help' for more information." and exit 2.
+ * diag_usage: a usage error: print it, then "Try 'PROG --help' for more information.",
  * and exit 2.
  */
+noreturn void diag_try_help(void);
 noreturn void diag_usage(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
