@@ -5,12 +5,12 @@
 # mandoc -Tlint -Wwarning; the bash completions must parse. Prints TAP.
 #
 # top_srcdir and top_builddir come from make (absolute paths); when run by
-# hand they default to this script's ../.. and to /tmp/build-main.
+# hand they default to this script's ../.. and to its build/ directory.
 
 if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "$0")/../.." && pwd) || exit 99
 fi
-top_builddir=${top_builddir:-/tmp/build-main}
+top_builddir=${top_builddir:-$top_srcdir/build}
 
 tools="mqpub mqsub"
 manpages="man/mqpub.1 man/mqsub.1 man/mqsse.7"

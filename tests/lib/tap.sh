@@ -15,7 +15,7 @@
 if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 fi
-: "${top_builddir:=/tmp/build-main}"
+: "${top_builddir:=$top_srcdir/build}"
 export top_srcdir top_builddir
 
 MQPUB="$top_builddir/cmd/mqpub"
