@@ -34,7 +34,7 @@ for prog in mqpub mqsub; do
 	line1=$(head -n 1 "$T/out")
 	libs=$(sed -n '2,$p' "$T/out" | awk '{ print $1 }' | sort | tr '\n' ' ')
 	if [ "$status" = 0 ] && [ "$line1" = "$prog (mqsse) 0.1.0" ] &&
-	    [ "$libs" = "cJSON libcurl libevent libmosquitto " ] &&
+	    [ "$libs" = "cJSON libevent libmosquitto " ] &&
 	    [ ! -s "$T/err" ]; then
 		ok "$prog --version: name, version and library lines"
 	else
