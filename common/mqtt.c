@@ -380,16 +380,9 @@ on_thread_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	pthread_join(s->thread, NULL);
 	s->thread_running = false;
-	if (s->state == S_DEAD)
+	/* Given up, or mqtt_disconnect() came while connecting: ignore it. */
+	if (s->state == S_DEAD || s->state == S_CLOSING || s->state == S_CLOSED)
 		return;
-	if (s->state == S_CLOSING) {
-		/* mqtt_disconnect() came while connecting. */
-		mosquitto_disconnect(s->mosq);
-		drop_socket_events(s);
-		s->state = S_CLOSED;
-		s->cbs.closed(s->arg);
-		return;
-	}
 	if (s->thread_rc != MOSQ_ERR_SUCCESS) {
 		set_error(s, s->thread_rc, s->thread_errno);
 		diag_debug(
@@ -641,9 +634,13 @@ mqtt_disconnect(struct mqtt *s)
 		evtimer_add(s->defer, &zero);
 		return;
 	case S_CONNECTING:
-		/* The thread owns the handle: finish in on_thread_done. */
+		/*
+		 * The thread owns the handle and may stay blocked in connect()
+		 * for minutes: do not wait for it (mqtt_free leaves it be).
+		 */
 		s->state = S_CLOSING;
 		event_del(s->deadline);
+		evtimer_add(s->defer, &zero);
 		return;
 	case S_CLOSING:
 		return;
