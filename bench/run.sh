@@ -35,7 +35,7 @@
 # Nothing is hidden: a run where the subscriber did not get all N messages is
 # shown as such (how many arrived, and the exit statuses), and gets no rate.
 #
-# Environment: N RUNS N_WRAP SECTIONS MEM_LINES MEM_RUNS LAT_N STALL N_SYS
+# Environment: N RUNS N_WRAP SECTIONS MEM_LINES MEM_RUNS LAT_N STALL PUB_STALL N_SYS
 # top_srcdir top_builddir MQPUB MQSUB MOSQUITTO MOSQUITTO_PUB MOSQUITTO_SUB.
 # Output: the Markdown report on stdout and in
 # $top_builddir/bench/out/results-DATE.md (raw per-run figures beside it,
@@ -70,6 +70,9 @@ N_SYS=${N_SYS:-60000}
 # exited, before the run is declared stalled (messages lost) and the
 # subscriber is stopped with SIGINT.  -W on the subscriber is the backstop.
 STALL=${STALL:-3}
+# Seconds a publisher may go without reading or writing a byte before it is
+# declared hung and stopped with SIGINT (a `timeout` is the backstop).
+PUB_STALL=${PUB_STALL:-5}
 MQPUB=${MQPUB:-$top_builddir/cmd/mqpub}
 MQSUB=${MQSUB:-$top_builddir/cmd/mqsub}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
@@ -80,7 +83,7 @@ TIME=/usr/bin/time
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-case $N$RUNS$N_WRAP$MEM_RUNS$LAT_N$STALL$N_SYS in *[!0-9]*) die "N, RUNS, N_WRAP, MEM_RUNS, LAT_N, STALL and N_SYS must be integers" ;; esac
+case $N$RUNS$N_WRAP$MEM_RUNS$LAT_N$STALL$N_SYS$PUB_STALL in *[!0-9]*) die "N, RUNS, N_WRAP, MEM_RUNS, LAT_N, STALL and N_SYS must be integers" ;; esac
 if [ "$N" -le 0 ] || [ "$RUNS" -le 0 ]; then die "N and RUNS must be positive"; fi
 
 # ---------------------------------------------------------------- tools
@@ -219,6 +222,45 @@ rchar() {
 	printf '%s' "$r"
 }
 
+# rchar and wchar of a process, no fork.
+pio() {
+	local k v r=
+	while read -r k v; do
+		case $k in rchar: | wchar:) r="$r$v " ;; esac
+	done 2>/dev/null <"/proc/$1/io"
+	printf '%s' "$r"
+}
+
+# A publisher job ($1: the pid of `GNU time`, last in its pipeline, whose
+# child is `timeout`, whose child is the publisher) is watched until it ends:
+# if the publisher neither reads nor writes anything (stdin, socket) for
+# PUB_STALL seconds it has hung, and is stopped with SIGINT, noted in $2.
+# The `timeout` around it stays as the backstop.
+watch_pub() {
+	local job=$1 mark=$2 tp pp="" last="" cur still=0 _
+	for _ in $(seq 1 100); do
+		tp=$(pgrep -P "$job" -x timeout | head -n 1)
+		[ -n "$tp" ] && pp=$(pgrep -P "$tp" | head -n 1)
+		[ -n "$pp" ] && break
+		kill -0 "$job" 2>/dev/null || return 0
+		sleep 0.01
+	done
+	[ -n "$pp" ] || return 0
+	fg_pids+=("$pp")
+	while kill -0 "$job" 2>/dev/null; do
+		cur=$(pio "$pp")
+		[ -n "$cur" ] || break
+		if [ "$cur" = "$last" ]; then still=$((still + 1)); else still=0 last=$cur; fi
+		if [ "$still" -ge $((PUB_STALL * 10)) ]; then
+			kill -INT "$pp" 2>/dev/null
+			echo "hung: no input read and no output written for ${PUB_STALL} s, stopped by SIGINT" >"$mark"
+			break
+		fi
+		sleep 0.1
+	done
+	unset 'fg_pids[-1]'
+}
+
 tsv=$tmp/results.tsv
 : >"$tsv"
 runid=0
@@ -268,9 +310,13 @@ run_pair() {
 	b0=$(broker_cpu)
 	t0=$EPOCHREALTIME
 	seq 1 "$n" | "$TIME" -f '%e %U %S %M' -o "$d/pub.time" \
-		timeout -s INT "$((30 + n / 5000))" "$pub" -h 127.0.0.1 -p "$port" -t bench/x -q "$q" -l 2>"$d/pub.err"
-	pubrc=${PIPESTATUS[1]}
+		timeout -s INT "$((30 + n / 5000))" "$pub" -h 127.0.0.1 -p "$port" -t bench/x -q "$q" -l 2>"$d/pub.err" &
+	local pj=$!
+	watch_pub "$pj" "$d/pub.hung"
+	wait "$pj"
+	pubrc=$?
 	[ "$pubrc" = 124 ] && note="publisher hung: stopped by SIGINT after $((30 + n / 5000)) s (timeout);"
+	[ -s "$d/pub.hung" ] && note="publisher $(cat "$d/pub.hung");"
 
 	# Publisher done: every message it sent is in the broker.  If the
 	# subscriber then reads nothing for STALL seconds, messages were lost.
@@ -326,17 +372,21 @@ run_mem() { # tool mode qos lines run
 	mkdir -p "$d"
 	if [ "$tool" = mosq ]; then
 		gen_input l "$lines" "$q" | "$TIME" -f '%e %U %S %M' -o "$d/pub.time" \
-			timeout -s INT "$((20 + lines / 10000))" "$MOSQUITTO_PUB" -h 127.0.0.1 -p "$port" -t bench/mem -q "$q" -l 2>"$d/pub.err"
-		rc=${PIPESTATUS[1]}
+			timeout -s INT "$((20 + lines / 10000))" "$MOSQUITTO_PUB" -h 127.0.0.1 -p "$port" -t bench/mem -q "$q" -l 2>"$d/pub.err" &
 	else
 		gen_input "$mode" "$lines" "$q" | "$TIME" -f '%e %U %S %M' -o "$d/pub.time" \
-			timeout -s INT "$((20 + lines / 10000))" "$MQPUB" -h 127.0.0.1 -p "$port" -t bench/mem -q "$q" "-$mode" 2>"$d/pub.err"
-		rc=${PIPESTATUS[1]}
+			timeout -s INT "$((20 + lines / 10000))" "$MQPUB" -h 127.0.0.1 -p "$port" -t bench/mem -q "$q" "-$mode" 2>"$d/pub.err" &
 	fi
+	local pj=$!
+	watch_pub "$pj" "$d/pub.hung"
+	wait "$pj"
+	rc=$?
 	f=$(time_fields "$d/pub.time")
 	local note
 	note=$(head -c 200 "$d/pub.err" | tr '\t\n' '  ')
 	[ "$rc" = 124 ] && note="hung: stopped by SIGINT after $((20 + lines / 10000)) s (timeout); $note"
+	[ -s "$d/pub.hung" ] && note="$(cat "$d/pub.hung"); $note"
+	note=${note%"${note##*[! ]}"}
 	printf 'mem\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$mode" "$lines" "$tool" "$run" "$rc" \
 		"$(printf '%s' "$f" | tr ' ' '\t')" "$note" >>"$tsv"
 	say "mem $tool -$mode q$q $lines lines: exit $rc, elapsed/user/sys/maxrssKB $f"
@@ -587,7 +637,7 @@ END {
 	if (nm) {
 		print "## mqpub peak RSS in streaming modes (MiB; no subscriber; lower is better)"
 		print ""
-		print "| QoS | input records | mosquitto_pub -l | mqpub -l | mqpub -0 | mqpub -j | worst mqpub / mosquitto_pub | worst mqpub ≤ 10 MiB | elapsed s (mosq; -l, -0, -j) |"
+		print "| QoS | input records | mosquitto_pub -l | mqpub -l | mqpub -0 | mqpub -j | worst mqpub / mosquitto_pub | worst mqpub ≤ 10 MB (10^7 bytes) | elapsed s (mosq; -l, -0, -j) |"
 		print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 		for (i = 1; i <= nm; i++) {
 			split(morder[i], f, SUBSEP)
@@ -597,7 +647,7 @@ END {
 			l = median(mrss[b "l" SUBSEP f[3] SUBSEP "mq"]); z = median(mrss[b "0" SUBSEP f[3] SUBSEP "mq"]); j = median(mrss[b "j" SUBSEP f[3] SUBSEP "mq"])
 			w = l; if (z > w) w = z; if (j > w) w = j
 			el = median(mel[b "l" SUBSEP f[3] SUBSEP "mosq"]) "; " median(mel[b "l" SUBSEP f[3] SUBSEP "mq"]) ", " median(mel[b "0" SUBSEP f[3] SUBSEP "mq"]) ", " median(mel[b "j" SUBSEP f[3] SUBSEP "mq"])
-			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[3], fmt(mo, 1), fmt(l, 1), fmt(z, 1), fmt(j, 1), ratio(w, mo), (w <= 10 ? "yes" : "**no**"), el
+			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[3], fmt(mo, 1), fmt(l, 1), fmt(z, 1), fmt(j, 1), ratio(w, mo), (w * 1048576 <= 10000000 ? "yes" : "**no**"), el
 			if (f[1] == 1 && f[3] > 65535) wrap = 1
 		}
 		print ""

@@ -18,6 +18,13 @@
 #define BACKOFF_MAX_MS 30000
 /* Packets read per readiness event before giving other events a turn. */
 #define READ_BURST 256
+/*
+ * Under load, wait this long (microseconds) before reading again, so that
+ * the next wake-up finds many messages instead of one: fewer system calls
+ * per message, and bigger batches downstream. An idle connection is read
+ * at once, so a lone message is not delayed.
+ */
+#define COALESCE_US 1000
 
 /*
  * The states of a session. CONNECTING means a helper thread owns the
@@ -56,7 +63,7 @@ struct mqtt {
 	 */
 	int evfd;
 	struct event *rd, *wr; /* on the socket; NULL when there is none */
-	struct event *misc, *retry, *deadline, *done, *defer;
+	struct event *misc, *retry, *deadline, *done, *defer, *coalesce;
 	int pipefd[2];
 	pthread_t thread;
 	bool thread_running;
@@ -113,6 +120,7 @@ drop_socket_events(struct mqtt *s)
 		s->evfd = -1;
 	}
 	event_del(s->misc);
+	event_del(s->coalesce);
 }
 
 /* libmosquitto closed the socket: decide what comes next. */
@@ -289,13 +297,13 @@ static void
 on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct mqtt *s = arg;
-	int rc = 0;
+	int rc = 0, i;
 
 	/*
 	 * libmosquitto reads at most a few packets per call; go on while
 	 * data is there so a burst is taken in one readiness event.
 	 */
-	for (int i = 0; i < READ_BURST; i++) {
+	for (i = 0; i < READ_BURST; i++) {
 		errno = 0;
 		rc = mosquitto_loop_read(s->mosq, 1);
 		if (rc != 0 || mosquitto_socket(s->mosq) == -1 ||
@@ -304,6 +312,24 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 			break;
 	}
 	after_io(s, rc);
+	if (i >= 2 && s->rd != NULL && s->state == S_CONNECTED) {
+		/* Busy: let messages gather before the next read. */
+		struct timeval tv = {0, COALESCE_US};
+
+		event_del(s->rd);
+		evtimer_add(s->coalesce, &tv);
+	}
+}
+
+static void
+on_coalesce(evutil_socket_t fd, short what, void *arg)
+{
+	struct mqtt *s = arg;
+
+	if (s->rd == NULL)
+		return;
+	event_add(s->rd, NULL);
+	on_readable(s->evfd, EV_READ, s);
 }
 
 static void
@@ -556,8 +582,9 @@ mqtt_new(struct event_base *base, const struct mqconn *c,
 	s->retry = evtimer_new(base, on_retry, s);
 	s->deadline = evtimer_new(base, on_deadline, s);
 	s->defer = evtimer_new(base, on_defer, s);
+	s->coalesce = evtimer_new(base, on_coalesce, s);
 	if (s->done == NULL || s->misc == NULL || s->retry == NULL ||
-	    s->deadline == NULL || s->defer == NULL)
+	    s->deadline == NULL || s->defer == NULL || s->coalesce == NULL)
 		diag_die(EXIT_RUNTIME, "out of memory");
 	event_add(s->done, NULL);
 	return s;
@@ -664,6 +691,7 @@ mqtt_free(struct mqtt *s)
 	event_free(s->retry);
 	event_free(s->deadline);
 	event_free(s->defer);
+	event_free(s->coalesce);
 	if (s->thread_running) {
 		/* Blocked in connect(): leave it to process exit. */
 		pthread_detach(s->thread);
