@@ -16,7 +16,10 @@
 #               also run with N_WRAP messages (default 65000; 0 skips it),
 #               below the 65,535 lines past which mosquitto_pub -l -q 1 stops
 #               early, so that QoS 1 has a comparison where both deliver all
-#               (subscriber output to /dev/null only, for time).
+#               (subscriber output to /dev/null only, for time).  And, with
+#               SUB_ONLY=1 (the default), QoS 1 with N messages from mqpub to
+#               each subscriber ("null/mqpub"): the subscribers compared alone
+#               at the full N, which mosquitto_pub cannot publish at QoS 1.
 #   memory      peak RSS of mqpub in its streaming modes (-l, -0, -j) for
 #               MEM_LINES input records (default "100000 1000000", to stay
 #               within ~10 minutes in all; the issue's 5e6 figure needs
@@ -35,7 +38,7 @@
 # Nothing is hidden: a run where the subscriber did not get all N messages is
 # shown as such (how many arrived, and the exit statuses), and gets no rate.
 #
-# Environment: N RUNS N_WRAP SECTIONS MEM_LINES MEM_RUNS LAT_N STALL PUB_STALL N_SYS
+# Environment: N RUNS N_WRAP SUB_ONLY SECTIONS MEM_LINES MEM_RUNS LAT_N STALL PUB_STALL N_SYS
 # top_srcdir top_builddir MQPUB MQSUB MOSQUITTO MOSQUITTO_PUB MOSQUITTO_SUB.
 # Output: the Markdown report on stdout and in
 # $top_builddir/bench/out/results-DATE.md (raw per-run figures beside it,
@@ -61,6 +64,7 @@ top_builddir=$(cd "$top_builddir" && pwd)
 N=${N:-200000}
 RUNS=${RUNS:-3}
 N_WRAP=${N_WRAP:-65000}
+SUB_ONLY=${SUB_ONLY:-1}
 SECTIONS=${SECTIONS:-"throughput memory latency"}
 MEM_LINES=${MEM_LINES:-"100000 1000000"}
 MEM_RUNS=${MEM_RUNS:-1}
@@ -266,8 +270,10 @@ tsv=$tmp/results.tsv
 runid=0
 
 # ---------------------------------------------------------------- throughput
-# One run: tool pair $1 (mosq|mq), QoS $2, subscriber output $3 (null|pipe),
-# message count $4, run number $5.  Appends one line to $tsv.
+# One run: tool pair $1 (mosq|mq), QoS $2, subscriber output $3 (null|pipe,
+# or null/mqpub: output to /dev/null and mqpub as the publisher of both
+# pairs, to compare the subscribers alone), message count $4, run number $5.
+# Appends one line to $tsv.
 run_pair() {
 	local pair=$1 q=$2 out=$3 n=$4 run=$5
 	local sub pub d id job subpid timepid t0 t1 last cur still note=""
@@ -277,10 +283,11 @@ run_pair() {
 	mkdir -p "$d"
 	id=bench-$$-$runid
 	if [ "$pair" = mosq ]; then sub=$MOSQUITTO_SUB pub=$MOSQUITTO_PUB; else sub=$MQSUB pub=$MQPUB; fi
+	[ "$out" = null/mqpub ] && pub=$MQPUB
 	# -W: backstop only (the stall watch below ends a lossy run sooner).
 	W=$((30 + n / 2000))
 	local subcmd=("$sub" -h 127.0.0.1 -p "$port" -i "$id" -t bench/x -q "$q" -C "$n" -W "$W")
-	if [ "$out" = null ]; then
+	if [ "$out" != pipe ]; then
 		{
 			"$TIME" -f '%e %U %S %M' -o "$d/sub.time" "${subcmd[@]}" >/dev/null 2>"$d/sub.err"
 			echo $? >"$d/sub.rc"
@@ -491,6 +498,11 @@ for s in $SECTIONS; do
 					run_pair "$pair" 1 null "$N_WRAP" "$run"
 				done
 			fi
+			if [ "$SUB_ONLY" = 1 ]; then
+				for pair in mosq mq; do
+					run_pair "$pair" 1 null/mqpub "$N" "$run"
+				done
+			fi
 		done
 		;;
 	memory)
@@ -543,7 +555,7 @@ cp "$tsv" "$outdir/results-$stamp.tsv"
 	echo "- mqsse: $ver_mq, source ${rev:-unknown}; binaries copied at the start from $MQPUB_SRC, $MQSUB_SRC (built $(date -u -r "$MQSUB_SRC" '+%Y-%m-%d %H:%M UTC' 2>/dev/null))"
 	echo "- mosquitto_pub/sub $ver_mosq; broker mosquitto $ver_broker on 127.0.0.1 (private config: max_queued_messages 1000000, max_inflight_messages 0)"
 	echo "- machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- each client with its defaults (MQTT 3.1.1 for mosquitto_*, MQTT 5 for mq*); payloads are the lines of \`seq 1 N\`; subscriber output to /dev/null (\"null\") or to \`| wc -l\` (\"pipe\")"
+	echo "- each client with its defaults (MQTT 3.1.1 for mosquitto_*, MQTT 5 for mq*); payloads are the lines of \`seq 1 N\`; subscriber output to /dev/null (\"null\") or to \`| wc -l\` (\"pipe\"); \"null/mqpub\": mqpub publishes for both subscribers (the mosquitto_pub columns are then mqpub too)"
 	echo
 } >"$report"
 
@@ -647,7 +659,10 @@ END {
 			l = median(mrss[b "l" SUBSEP f[3] SUBSEP "mq"]); z = median(mrss[b "0" SUBSEP f[3] SUBSEP "mq"]); j = median(mrss[b "j" SUBSEP f[3] SUBSEP "mq"])
 			w = l; if (z > w) w = z; if (j > w) w = j
 			el = median(mel[b "l" SUBSEP f[3] SUBSEP "mosq"]) "; " median(mel[b "l" SUBSEP f[3] SUBSEP "mq"]) ", " median(mel[b "0" SUBSEP f[3] SUBSEP "mq"]) ", " median(mel[b "j" SUBSEP f[3] SUBSEP "mq"])
-			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[3], fmt(mo, 1), fmt(l, 1), fmt(z, 1), fmt(j, 1), ratio(w, mo), (w * 1048576 <= 10000000 ? "yes" : "**no**"), el
+			verdict = (w * 1048576 <= 10000000 ? "yes" : "**no**"); hung = ""
+			for (m = 1; m <= 3; m++) { md = (m == 1 ? "l" : (m == 2 ? "0" : "j")); mk2 = b md SUBSEP f[3] SUBSEP "mq"; if ((mk2 in mrc) && mrc[mk2] !~ /^0( 0)*$/) hung = hung " -" md }
+			if (hung != "") verdict = verdict ", but **mqpub" hung " did not finish** (listed below): its RSS is for part of the input"
+			printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[3], fmt(mo, 1), fmt(l, 1), fmt(z, 1), fmt(j, 1), ratio(w, mo), verdict, el
 			if (f[1] == 1 && f[3] > 65535) wrap = 1
 		}
 		print ""

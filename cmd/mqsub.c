@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,6 +591,19 @@ main(int argc, char **argv)
 	 * reader, so that they still end mqsub. After --max-buffer was
 	 * exceeded the output is abandoned: the reader is not taking it.
 	 */
+	if (s.signo != 0) {
+		/*
+		 * Already stopping for a signal: the drain is bounded, so a
+		 * repeat (timeout(1) sends SIGTERM to the child and to its
+		 * group) waits until the end instead of cutting it short.
+		 */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
 	loop_signals_free(s.sigs);
 	s.sigs = NULL;
 	if (!s.abandoned &&

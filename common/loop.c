@@ -17,7 +17,16 @@ struct loop_signals {
 	struct event *ev[2];
 	void (*cb)(int, void *);
 	void *arg;
+	int last_signo;
+	uint64_t last_ms;
 };
+
+/*
+ * The same signal again within this many milliseconds is one delivery made
+ * twice: timeout(1) sends SIGTERM to its child and then to the child's
+ * process group. A real second signal (a second Ctrl-C) comes later.
+ */
+#define LOOP_SIGNAL_REPEAT_MS 200
 
 /* libevent's own warnings are for debugging, not for users. */
 static void
@@ -43,7 +52,13 @@ static void
 on_signal(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop_signals *s = arg;
+	uint64_t now = loop_now_ms();
 
+	if ((int)fd == s->last_signo &&
+	    now - s->last_ms < LOOP_SIGNAL_REPEAT_MS)
+		return;
+	s->last_signo = (int)fd;
+	s->last_ms = now;
 	s->cb((int)fd, s->arg);
 }
 
