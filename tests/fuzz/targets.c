@@ -17,6 +17,7 @@
 #include "common/topic.h"
 #include "common/xalloc.h"
 #include "tests/fuzz/targets.h"
+#include "tests/lib/topic_ref.h"
 
 /* Report what disagreed and stop, so that the fuzzer saves the input. */
 static void
@@ -164,40 +165,6 @@ fuzz_fmt(const uint8_t *data, size_t size)
 	fmt_free(f);
 	free(tmpl);
 	return 0;
-}
-
-/*
- * The reference matcher (MQTT 5 section 4.7), level by level: '+' takes one
- * level (possibly empty), '#' the rest including the parent level, and a
- * wildcard first level never matches a topic that starts with '$'. A
- * "$share/GROUP/" prefix is not part of the filter.
- */
-static bool
-ref_match(const char *filter, const char *topic)
-{
-	const char *f = filter, *t = topic;
-
-	if (strncmp(f, "$share/", 7) == 0 && strchr(f + 7, '/') != NULL)
-		f = strchr(f + 7, '/') + 1;
-	if (t[0] == '$' && (f[0] == '+' || f[0] == '#'))
-		return false;
-	for (;;) {
-		size_t fl = strcspn(f, "/"), tl = strcspn(t, "/");
-		bool plus = fl == 1 && f[0] == '+';
-
-		if (fl == 1 && f[0] == '#')
-			return true;
-		if (!plus && (fl != tl || memcmp(f, t, fl) != 0))
-			return false;
-		if (f[fl] == '\0' && t[tl] == '\0')
-			return true;
-		if (t[tl] == '\0')
-			return strcmp(f + fl, "/#") == 0;
-		if (f[fl] == '\0')
-			return false;
-		f += fl + 1;
-		t += tl + 1;
-	}
 }
 
 int

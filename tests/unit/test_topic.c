@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tests/lib/tap.h"
+#include "tests/lib/topic_ref.h"
 #include "common/topic.h"
 
 struct pub_case {
@@ -166,39 +167,6 @@ shown(const char *s, size_t len, char *buf, size_t size)
 	}
 	buf[o] = '\0';
 	return buf;
-}
-
-/*
- * The reference: MQTT 5 section 4.7, level by level. '+' takes exactly one
- * level (which may be empty), '#' the rest including its parent level, and
- * a topic starting with '$' is never matched by a wildcard first level.
- */
-static bool
-ref_match(const char *filter, const char *topic)
-{
-	const char *f = filter, *t = topic;
-
-	if (strncmp(f, "$share/", 7) == 0 && strchr(f + 7, '/') != NULL)
-		f = strchr(f + 7, '/') + 1;
-	if (t[0] == '$' && (f[0] == '+' || f[0] == '#'))
-		return false;
-	for (;;) {
-		size_t fl = strcspn(f, "/"), tl = strcspn(t, "/");
-		bool plus = fl == 1 && f[0] == '+';
-
-		if (fl == 1 && f[0] == '#')
-			return true;
-		if (!plus && (fl != tl || memcmp(f, t, fl) != 0))
-			return false;
-		if (f[fl] == '\0' && t[tl] == '\0')
-			return true;
-		if (t[tl] == '\0')
-			return strcmp(f + fl, "/#") == 0;
-		if (f[fl] == '\0')
-			return false;
-		f += fl + 1;
-		t += tl + 1;
-	}
 }
 
 /* Join N levels chosen by the digits of IDX in base NALPHA into BUF. */
