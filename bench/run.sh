@@ -23,7 +23,7 @@
 #   memory      peak RSS of mqpub in its streaming modes (-l, -0, -j) for
 #               MEM_LINES input records (default "100000 1000000", to stay
 #               within ~10 minutes in all; the issue's 5e6 figure needs
-#               MEM_LINES="1000000 5000000" SECTIONS=memory, ~10 more minutes)
+#               MEM_LINES="1000000 5000000" SECTIONS=memory: 13 minutes here)
 #               at QoS 0 and 1, next to mosquitto_pub -l on the same lines.
 #   latency     one idle message every 100 ms through `SUB | reader`: time
 #               from the publisher's input to the reader getting the line.
@@ -129,6 +129,9 @@ trap 'exit 143' TERM
 # benchmark runs, and every run must use the same build.
 if ! { mkdir "$tmp/bin" && cp "$MQPUB" "$MQSUB" "$tmp/bin/"; }; then die "cannot copy the binaries"; fi
 MQPUB_SRC=$MQPUB MQSUB_SRC=$MQSUB
+# The source the binaries presumably come from: HEAD now (see their mtime).
+rev=$(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null)
+[ -n "$rev" ] && [ -n "$(git -C "$top_srcdir" status --porcelain -- cmd common 2>/dev/null)" ] && rev="$rev + uncommitted changes in cmd/ common/"
 MQPUB=$tmp/bin/$(basename "$MQPUB") MQSUB=$tmp/bin/$(basename "$MQSUB")
 
 # ---------------------------------------------------------------- broker
@@ -540,8 +543,6 @@ elapsed=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}')
 ver_mq=$("$MQPUB" --version 2>/dev/null | head -n 1)
 ver_mosq=$("$MOSQUITTO_PUB" --help 2>/dev/null | sed -n 's/.*version \([^ ]*\) running on libmosquitto \([^ .]*\.[^ .]*\.[^ .]*\).*/\1 (libmosquitto \2)/p' | head -n 1)
 ver_broker=$("$MOSQUITTO" -h 2>/dev/null | sed -n 's/^mosquitto version \([^ ]*\).*/\1/p' | head -n 1)
-rev=$(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null)
-[ -n "$rev" ] && [ -n "$(git -C "$top_srcdir" status --porcelain -- cmd common 2>/dev/null)" ] && rev="$rev + uncommitted changes in cmd/ common/"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 outdir=$top_builddir/bench/out
 mkdir -p "$outdir"
@@ -552,7 +553,7 @@ cp "$tsv" "$outdir/results-$stamp.tsv"
 	echo "# mqsse benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
 	echo "- command: \`N=$N RUNS=$RUNS N_WRAP=$N_WRAP MEM_LINES=\"$MEM_LINES\" MEM_RUNS=$MEM_RUNS SECTIONS=\"$SECTIONS\" sh bench/run.sh\` ($elapsed s)"
-	echo "- mqsse: $ver_mq, source ${rev:-unknown}; binaries copied at the start from $MQPUB_SRC, $MQSUB_SRC (built $(date -u -r "$MQSUB_SRC" '+%Y-%m-%d %H:%M UTC' 2>/dev/null))"
+	echo "- mqsse: $ver_mq, source at the start: ${rev:-unknown}; binaries copied at the start from $MQPUB_SRC, $MQSUB_SRC (built $(date -u -r "$MQSUB_SRC" '+%Y-%m-%d %H:%M UTC' 2>/dev/null))"
 	echo "- mosquitto_pub/sub $ver_mosq; broker mosquitto $ver_broker on 127.0.0.1 (private config: max_queued_messages 1000000, max_inflight_messages 0)"
 	echo "- machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- each client with its defaults (MQTT 3.1.1 for mosquitto_*, MQTT 5 for mq*); payloads are the lines of \`seq 1 N\`; subscriber output to /dev/null (\"null\") or to \`| wc -l\` (\"pipe\"); \"null/mqpub\": mqpub publishes for both subscribers (the mosquitto_pub columns are then mqpub too)"

@@ -383,7 +383,9 @@ publish(struct pub *p, const char *topic, const void *payload, size_t len,
 	/*
 	 * A QoS 0 message may be written, and its callback run, inside
 	 * mosquitto_publish_v5() itself: on_published() notes that in
-	 * sync_done instead of counting it.
+	 * sync_done instead of counting it. (The window keeps the number of
+	 * QoS 0 messages in flight far below 65,535, so a mid in the bitmap
+	 * is never the new message's.)
 	 */
 	p->publishing = true;
 	p->sync_done = false;
@@ -617,7 +619,13 @@ on_published(void *arg, int mid, int reason)
 	struct pub *p = arg;
 	unsigned char bit = (unsigned char)(1u << (mid & 7));
 
-	if (p->publishing) {
+	/*
+	 * Inside mosquitto_publish_v5(), libmosquitto may also write QoS 0
+	 * messages queued earlier (their mids are in the bitmap): those are
+	 * counted below. Any other mid is the message being published now,
+	 * whose mid we do not know yet: publish() sees sync_done.
+	 */
+	if (p->publishing && !(p->qos0_mids[mid >> 3] & bit)) {
 		p->sync_done = true;
 		return;
 	}
