@@ -62,9 +62,13 @@ struct sub {
 	int sub_mid, unsub_mid;
 	bool subscribed_once, unsubscribed_once, ever_connected;
 	uint64_t printed, outstanding;
-	uint64_t written_msgs_base; /* messages before offsets[0] */
-	uint64_t *offsets; /* end offset of each message not yet written */
-	size_t noffsets, capoffsets;
+	/*
+	 * The end offset (in bytes committed) of each message that may not
+	 * be written yet, oldest at offsets[head]: at --max-buffer, mqsub
+	 * says how many messages it could not write.
+	 */
+	uint64_t *offsets;
+	size_t head, noffsets, capoffsets;
 	uint64_t committed; /* bytes handed to out */
 	bool finishing, abandoned;
 	int status, signo;
@@ -299,15 +303,6 @@ on_connected(void *arg, bool session_present)
 }
 
 static void
-on_lost(void *arg)
-{
-	struct sub *s = arg;
-
-	/* --remove-retained publishes in flight are sent again. */
-	(void)s;
-}
-
-static void
 on_subscribed(void *arg, int mid, int count, const int *granted)
 {
 	struct sub *s = arg;
@@ -356,20 +351,29 @@ filtered_out(const struct sub *s, const char *topic)
 	return false;
 }
 
-/* Remember where message N ends, to count unwritten ones on failure. */
+/* Forget the messages written so far (each entry is passed once). */
+static void
+drop_written(struct sub *s)
+{
+	uint64_t written = s->committed - out_pending(s->out);
+
+	while (s->head < s->noffsets && s->offsets[s->head] <= written)
+		s->head++;
+	if (s->head == s->noffsets) {
+		s->head = s->noffsets = 0;
+	} else if (s->head > s->capoffsets / 2) {
+		memmove(s->offsets, s->offsets + s->head,
+		    (s->noffsets - s->head) * sizeof(*s->offsets));
+		s->noffsets -= s->head;
+		s->head = 0;
+	}
+}
+
+/* Remember where the message just committed ends. */
 static void
 note_offset(struct sub *s)
 {
-	uint64_t written = s->committed - out_pending(s->out);
-	size_t drop = 0;
-
-	while (drop < s->noffsets && s->offsets[drop] <= written)
-		drop++;
-	if (drop > 0 && (drop > s->noffsets / 2 || drop == s->noffsets)) {
-		memmove(s->offsets, s->offsets + drop,
-		    (s->noffsets - drop) * sizeof(*s->offsets));
-		s->noffsets -= drop;
-	}
+	drop_written(s);
 	if (s->noffsets == s->capoffsets) {
 		s->capoffsets = s->capoffsets * 2 + 1024;
 		s->offsets =
@@ -379,14 +383,10 @@ note_offset(struct sub *s)
 }
 
 static uint64_t
-unwritten(const struct sub *s)
+unwritten(struct sub *s)
 {
-	uint64_t written = s->committed - out_pending(s->out), n = 0;
-
-	for (size_t i = 0; i < s->noffsets; i++)
-		if (s->offsets[i] > written)
-			n++;
-	return n;
+	drop_written(s);
+	return s->noffsets - s->head;
 }
 
 static void
@@ -550,7 +550,6 @@ main(int argc, char **argv)
 {
 	static const struct mqtt_cbs cbs = {
 	    .connected = on_connected,
-	    .lost = on_lost,
 	    .message = on_message,
 	    .published = on_published,
 	    .subscribed = on_subscribed,

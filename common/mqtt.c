@@ -148,7 +148,8 @@ handle_gone(struct mqtt *s)
 			die(s, EXIT_RUNTIME);
 			return;
 		}
-		s->cbs.lost(s->arg);
+		if (s->cbs.lost != NULL)
+			s->cbs.lost(s->arg);
 		if (s->state == S_DEAD || s->state == S_CLOSED)
 			return;
 		if (s->reconnect_limit_ms > 0) {

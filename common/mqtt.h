@@ -23,7 +23,7 @@
 struct mqtt_cbs {
 	/* CONNACK accepted. SESSION_PRESENT as the broker said. */
 	void (*connected)(void *arg, bool session_present);
-	/* An established connection was lost; a reconnection follows. */
+	/* An established connection was lost; a reconnection follows (optional). */
 	void (*lost)(void *arg);
 	void (*message)(void *arg, const struct mosquitto_message *m,
 	    const mosquitto_property *props);
