@@ -6,7 +6,7 @@
 #   sh bench/run.sh                  # or directly; see the knobs below
 #   N=50000 RUNS=1 SECTIONS=throughput sh bench/run.sh   # a quick look
 #
-# Sections (SECTIONS, default "throughput memory latency"):
+# Sections (SECTIONS, default "throughput memory latency ssecat"):
 #   throughput  for QoS 0 and 1, N messages (`seq 1 N | PUB -l`) through the
 #               broker, subscriber output to /dev/null and to a pipe
 #               (`SUB | wc -l`, which also counts what arrived): end-to-end
@@ -29,6 +29,12 @@
 #               from the publisher's input to the reader getting the line.
 #   syscalls    (not in the default) system calls per message of each client,
 #               counted with `perf stat` on N_SYS messages (default 60000).
+#   ssecat      ssecat against `curl -sN URL >/dev/null` on local streams that
+#               a private nginx serves (about 2 minutes with its defaults):
+#               bench/ssecat.sh, which has its own knobs (SIZE_MB SMALL_MB
+#               TINY_MB STREAMS PERF SSECAT, read from the environment; RUNS
+#               too, but only if it is set there: its default is 5) and its
+#               own report, appended to this one.
 #
 # Every throughput measurement is run RUNS times (default 3), the two tool
 # pairs interleaved so that noise from other work on the machine hits both;
@@ -39,7 +45,8 @@
 # shown as such (how many arrived, and the exit statuses), and gets no rate.
 #
 # Environment: N RUNS N_WRAP SUB_ONLY SECTIONS MEM_LINES MEM_RUNS LAT_N STALL PUB_STALL N_SYS
-# top_srcdir top_builddir MQPUB MQSUB MOSQUITTO MOSQUITTO_PUB MOSQUITTO_SUB.
+# top_srcdir top_builddir MQPUB MQSUB MOSQUITTO MOSQUITTO_PUB MOSQUITTO_SUB
+# (and bench/ssecat.sh's, for the ssecat section).
 # Output: the Markdown report on stdout and in
 # $top_builddir/bench/out/results-DATE.md (raw per-run figures beside it,
 # results-DATE.tsv); progress on stderr.
@@ -65,7 +72,7 @@ N=${N:-200000}
 RUNS=${RUNS:-3}
 N_WRAP=${N_WRAP:-65000}
 SUB_ONLY=${SUB_ONLY:-1}
-SECTIONS=${SECTIONS:-"throughput memory latency"}
+SECTIONS=${SECTIONS:-"throughput memory latency ssecat"}
 MEM_LINES=${MEM_LINES:-"100000 1000000"}
 MEM_RUNS=${MEM_RUNS:-1}
 LAT_N=${LAT_N:-20}
@@ -534,6 +541,13 @@ for s in $SECTIONS; do
 			done
 		done
 		;;
+	ssecat)
+		# Its own script, server (nginx) and report; a failure there is
+		# reported and the other sections go on.
+		say "section ssecat: bench/ssecat.sh (progress below)"
+		top_srcdir=$top_srcdir top_builddir=$top_builddir bash "$here/ssecat.sh" >"$tmp/ssecat.md" ||
+			printf '# ssecat against curl\n\n**bench/ssecat.sh failed (exit %s); its progress on stderr says why.**\n\n' "$?" >>"$tmp/ssecat.md"
+		;;
 	*) die "unknown section $s" ;;
 	esac
 done
@@ -706,6 +720,8 @@ END {
 		print ""
 	}
 }' "$tsv" >>"$report"
+# The ssecat section's report, its headings one level down.
+if [ -s "$tmp/ssecat.md" ]; then sed 's/^#/##/' "$tmp/ssecat.md" >>"$report"; fi
 
 cat "$report"
 say "report written to $report"

@@ -34,7 +34,7 @@ struct fmt {
 	size_t n;
 };
 
-static const char fields[] = "ACDEFIjlmPpqRrStUxX%";
+static const char mqtt_fields[] = "ACDEFIjlmPpqRrStUxX";
 
 static void
 push(struct fmt *f, struct op op)
@@ -62,6 +62,13 @@ push_text(struct fmt *f, const char *s, size_t len)
 struct fmt *
 fmt_compile(const char *s, char *err, size_t errlen)
 {
+	return fmt_compile_fields(s, mqtt_fields, true, err, errlen);
+}
+
+struct fmt *
+fmt_compile_fields(
+    const char *s, const char *fields, bool at_time, char *err, size_t errlen)
+{
 	struct fmt *f = xcalloc(1, sizeof(*f));
 
 	while (*s != '\0') {
@@ -80,7 +87,7 @@ fmt_compile(const char *s, char *err, size_t errlen)
 			c = *p == '0' ? '\0' : to[p - from];
 			push_text(f, &c, 1);
 			s += 2;
-		} else if (*s == '@') {
+		} else if (*s == '@' && at_time) {
 			if (s[1] == '\0') {
 				snprintf(err, errlen,
 				    "incomplete @ sequence at the end of format");
@@ -125,7 +132,7 @@ fmt_compile(const char *s, char *err, size_t errlen)
 				    "incomplete %% sequence at the end of format");
 				goto bad;
 			}
-			if (strchr(fields, *s) == NULL) {
+			if (*s != '%' && strchr(fields, *s) == NULL) {
 				snprintf(err, errlen,
 				    "unknown sequence '%%%c' in format", *s);
 				goto bad;
@@ -138,7 +145,7 @@ fmt_compile(const char *s, char *err, size_t errlen)
 			}
 			s++;
 		} else {
-			size_t n = strcspn(s, "\\@%");
+			size_t n = strcspn(s, at_time ? "\\@%" : "\\%");
 
 			push_text(f, s, n);
 			s += n;
@@ -360,6 +367,34 @@ fmt_render(const struct fmt *f, const struct record *r, struct evbuffer *out)
 			n = strftime(buf, sizeof(buf), spec, &tm);
 #pragma GCC diagnostic pop
 			evbuffer_add(out, buf, n);
+		}
+	}
+}
+
+struct fmt_field {
+	const struct op *op;
+	struct evbuffer *out;
+};
+
+void
+fmt_field_put(const struct fmt_field *fld, const char *s, size_t len)
+{
+	pad(fld->out, fld->op, s, len, false);
+}
+
+void
+fmt_render_cb(
+    const struct fmt *f, fmt_field_cb *cb, void *arg, struct evbuffer *out)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct op *op = &f->ops[i];
+
+		if (op->kind == OP_TEXT) {
+			evbuffer_add(out, op->text, op->len);
+		} else if (op->kind == OP_FIELD) {
+			struct fmt_field fld = {op, out};
+
+			cb(arg, op->conv, &fld);
 		}
 	}
 }

@@ -87,7 +87,16 @@ deliver(struct in_stdin *in)
 {
 	char delim = in->mode == IN_NUL ? '\0' : '\n';
 
-	while (!in->paused && !in->stopped && in->mode != IN_WHOLE) {
+	if (in->mode == IN_CHUNK) {
+		if (!in->paused && !in->stopped && in->end > in->start) {
+			in->n++;
+			in->cbs.record(in->arg, in->buf + in->start,
+			    in->end - in->start, in->n);
+			in->start = in->scanned = in->end;
+		}
+	}
+	while (in->mode != IN_CHUNK && !in->paused && !in->stopped &&
+	    in->mode != IN_WHOLE) {
 		char *p =
 		    memchr(in->buf + in->scanned, delim, in->end - in->scanned);
 		size_t len;

@@ -17,6 +17,7 @@ enum in_mode {
 	IN_LINE,  /* records end at \n (the \n is not part of the record) */
 	IN_NUL,   /* records end at \0 */
 	IN_WHOLE, /* the whole input is one record */
+	IN_CHUNK, /* each read is one "record" (a byte stream: ssepush --raw) */
 };
 
 struct in_cbs {

@@ -361,3 +361,57 @@ out:
 		record_cleanup(r);
 	return rc;
 }
+
+void
+json_add_string(struct evbuffer *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct evbuffer_iovec v;
+	const unsigned char *p = (const unsigned char *)s;
+	char *o;
+
+	/* At worst every byte becomes \u00XX: reserve that once. */
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(len * 6 + 2), &v, 1) < 1)
+		return;
+	o = v.iov_base;
+	*o++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*o++ = (char)c;
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o++ = '"';
+	v.iov_len = (size_t)(o - (char *)v.iov_base);
+	evbuffer_commit_space(out, &v, 1);
+}

@@ -28,6 +28,13 @@ void jsonrec_encode(const struct record *r, struct evbuffer *out);
 int jsonrec_parse(
     const char *line, size_t len, struct record *r, char *err, size_t errlen);
 
+/*
+ * Append S (LEN bytes of UTF-8, which may hold NUL) to OUT as a quoted JSON
+ * string: quote, backslash and control characters escaped (NUL as
+ * \u0000, which cJSON cannot hold), everything else as is.
+ */
+void json_add_string(struct evbuffer *out, const char *s, size_t len);
+
 /* Format TS as 2026-11-22T08:00:00.123Z into BUF (at least 25 bytes). */
 void jsonrec_iso_utc(const struct timespec *ts, char *buf, size_t len);
 

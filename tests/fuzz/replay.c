@@ -34,6 +34,8 @@ static const struct target targets[] = {
     {"jsonrec", fuzz_jsonrec},
     {"fmt", fuzz_fmt},
     {"topic", fuzz_topic},
+    {"sse_parse", fuzz_sse_parse},
+    {"sse_roundtrip", fuzz_sse_roundtrip},
 };
 
 /* Read PATH whole; NULL on error. *LEN gets its size. */

@@ -14,7 +14,10 @@
 #include "common/fmt.h"
 #include "common/jsonrec.h"
 #include "common/record.h"
+#include "common/sse_emit.h"
+#include "common/sse_parse.h"
 #include "common/topic.h"
+#include "common/utf8.h"
 #include "common/xalloc.h"
 #include "tests/fuzz/targets.h"
 #include "tests/lib/topic_ref.h"
@@ -199,5 +202,660 @@ fuzz_topic(const uint8_t *data, size_t size)
 	}
 	free(filter);
 	free(topic);
+	return 0;
+}
+
+/*
+ * text/event-stream. What a parser reports is kept as a list: events,
+ * retry values and skipped events, compared between feeding patterns and
+ * with a reference that applies the WHATWG rules to the whole stream.
+ */
+
+struct fz_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+fz_add(struct fz_buf *b, const void *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+fz_set(struct fz_buf *b, const void *s, size_t n)
+{
+	b->len = 0;
+	fz_add(b, s, n);
+}
+
+enum fz_kind { FZ_EVENT, FZ_RETRY, FZ_TOO_BIG };
+
+struct fz_rep {
+	enum fz_kind kind;
+	char *type, *id, *data;
+	size_t type_len, id_len, data_len;
+	uint64_t num;
+};
+
+struct fz_log {
+	struct fz_rep *v;
+	size_t n, cap;
+	size_t max;
+	char *last_id;
+};
+
+static struct fz_rep *
+fz_push(struct fz_log *lg, enum fz_kind kind)
+{
+	struct fz_rep *r;
+
+	if (lg->n == lg->cap) {
+		lg->cap = lg->cap ? lg->cap * 2 : 16;
+		lg->v = xrealloc(lg->v, lg->cap * sizeof(*lg->v));
+	}
+	r = &lg->v[lg->n++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	return r;
+}
+
+static void
+fz_push_event(struct fz_log *lg, const char *type, size_t type_len,
+    const char *id, size_t id_len, const char *data, size_t data_len)
+{
+	struct fz_rep *r = fz_push(lg, FZ_EVENT);
+
+	r->type = xmemdup0(type, type_len);
+	r->type_len = type_len;
+	r->id = xmemdup0(id, id_len);
+	r->id_len = id_len;
+	r->data = xmemdup0(data, data_len);
+	r->data_len = data_len;
+}
+
+static void
+fz_log_free(struct fz_log *lg)
+{
+	for (size_t i = 0; i < lg->n; i++) {
+		free(lg->v[i].type);
+		free(lg->v[i].id);
+		free(lg->v[i].data);
+	}
+	free(lg->v);
+	free(lg->last_id);
+	memset(lg, 0, sizeof(*lg));
+}
+
+/* Valid UTF-8, NUL bytes allowed (utf8_is_text refuses them). */
+static bool
+fz_utf8(const char *s, size_t n)
+{
+	while (n > 0) {
+		const char *nul = memchr(s, '\0', n);
+		size_t k = nul != NULL ? (size_t)(nul - s) : n;
+
+		if (!utf8_is_text(s, k))
+			return false;
+		if (nul == NULL)
+			break;
+		s += k + 1;
+		n -= k + 1;
+	}
+	return true;
+}
+
+static void
+fz_on_event(void *arg, const struct sse_event *ev)
+{
+	if (ev->type == NULL || ev->type_len == 0)
+		fail("an event without a type");
+	if (ev->id == NULL || (ev->data == NULL && ev->data_len > 0))
+		fail("an event with a NULL id or data");
+	if (!fz_utf8(ev->type, ev->type_len) || !fz_utf8(ev->id, ev->id_len) ||
+	    !fz_utf8(ev->data, ev->data_len))
+		fail("an event that is not UTF-8");
+	if (memchr(ev->id, '\0', ev->id_len) != NULL)
+		fail("an id holding NUL");
+	fz_push_event(arg, ev->type, ev->type_len, ev->id, ev->id_len, ev->data,
+	    ev->data_len);
+}
+
+static void
+fz_on_retry(void *arg, uint64_t ms)
+{
+	fz_push(arg, FZ_RETRY)->num = ms;
+}
+
+static void
+fz_on_too_big(void *arg, size_t size)
+{
+	struct fz_log *lg = arg;
+
+	if (size < lg->max)
+		fail("too_big reports a size below the limit");
+	fz_push(lg, FZ_TOO_BIG)->num = size;
+}
+
+static const struct sse_parse_cbs fz_cbs = {
+    fz_on_event, fz_on_retry, fz_on_too_big};
+
+/*
+ * Feed a copy of S that is overwritten and freed at once, so that a
+ * pointer kept into a read's bytes shows (AddressSanitizer, or wrong data).
+ */
+static void
+fz_feed(struct sse_parser *p, const uint8_t *s, size_t n)
+{
+	char *copy = xmalloc(n + 1);
+
+	if (n > 0)
+		memcpy(copy, s, n);
+	sse_parser_feed(p, copy, n);
+	memset(copy, '#', n + 1);
+	free(copy);
+}
+
+/*
+ * Parse S with limit MAX in pieces ending at CUTS (ascending); STEP > 0
+ * feeds STEP bytes at a time instead.
+ */
+static void
+fz_parse(struct fz_log *lg, const uint8_t *s, size_t n, size_t max,
+    const size_t *cuts, size_t ncuts, size_t step)
+{
+	struct sse_parser *p;
+	size_t off = 0;
+
+	memset(lg, 0, sizeof(*lg));
+	lg->max = max;
+	p = sse_parser_new(max, &fz_cbs, lg);
+	if (step > 0) {
+		for (off = 0; off < n; off += step)
+			fz_feed(p, s + off, n - off < step ? n - off : step);
+	} else {
+		for (size_t i = 0; i < ncuts; i++) {
+			fz_feed(p, s + off, cuts[i] - off);
+			off = cuts[i];
+		}
+		fz_feed(p, s + off, n - off);
+	}
+	lg->last_id = xstrdup(sse_parser_last_id(p));
+	sse_parser_free(p);
+}
+
+static bool
+fz_mem_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* Whether two reports are the same; WITH_ID compares the ids too. */
+static bool
+fz_rep_eq(const struct fz_rep *a, const struct fz_rep *b, bool with_id)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind != FZ_EVENT)
+		return a->num == b->num;
+	return fz_mem_eq(a->type, a->type_len, b->type, b->type_len) &&
+	    fz_mem_eq(a->data, a->data_len, b->data, b->data_len) &&
+	    (!with_id || fz_mem_eq(a->id, a->id_len, b->id, b->id_len));
+}
+
+static void
+fz_print(const char *what, const struct fz_log *lg)
+{
+	fprintf(stderr, "fuzz: %s: %zu reports, last id '%s'\n", what, lg->n,
+	    lg->last_id);
+	for (size_t i = 0; i < lg->n; i++) {
+		const struct fz_rep *r = &lg->v[i];
+
+		if (r->kind == FZ_EVENT)
+			fprintf(stderr,
+			    "fuzz:   event '%s' id '%s' data %zu '%s'\n",
+			    r->type, r->id, r->data_len, r->data);
+		else
+			fprintf(stderr, "fuzz:   %s %llu\n",
+			    r->kind == FZ_RETRY ? "retry" : "too_big",
+			    (unsigned long long)r->num);
+	}
+}
+
+static void
+fz_same(const struct fz_log *a, const struct fz_log *b, const char *what)
+{
+	bool same = a->n == b->n && strcmp(a->last_id, b->last_id) == 0;
+
+	for (size_t i = 0; same && i < a->n; i++)
+		same = fz_rep_eq(&a->v[i], &b->v[i], true);
+	if (!same) {
+		fz_print("first", a);
+		fz_print("second", b);
+		fail(what);
+	}
+}
+
+/*
+ * The reference: decode the whole stream (one U+FFFD for each maximal
+ * subpart of an ill-formed sequence, as the WHATWG decoder), split it
+ * into lines, interpret each line.
+ */
+static size_t
+fz_seq_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return 2;
+	if (c >= 0xE0 && c <= 0xEF)
+		return 3;
+	if (c >= 0xF0 && c <= 0xF4)
+		return 4;
+	return 0;
+}
+
+static bool
+fz_cont_ok(unsigned char lead, size_t k, unsigned char c)
+{
+	unsigned char lo = 0x80, hi = 0xBF;
+
+	if (k == 1) {
+		if (lead == 0xE0)
+			lo = 0xA0;
+		else if (lead == 0xED)
+			hi = 0x9F;
+		else if (lead == 0xF0)
+			lo = 0x90;
+		else if (lead == 0xF4)
+			hi = 0x8F;
+	}
+	return c >= lo && c <= hi;
+}
+
+/* S with its ill-formed UTF-8 replaced, into OUT. */
+static void
+fz_sanitise(struct fz_buf *out, const char *s, size_t len)
+{
+	const unsigned char *in = (const unsigned char *)s;
+	size_t i = 0;
+
+	fz_set(out, "", 0);
+	while (i < len) {
+		size_t n = fz_seq_len(in[i]), k = 1;
+
+		if (n == 0) {
+			fz_add(out, "\xEF\xBF\xBD", 3);
+			i++;
+			continue;
+		}
+		while (k < n && i + k < len && fz_cont_ok(in[i], k, in[i + k]))
+			k++;
+		if (k == n)
+			fz_add(out, in + i, n);
+		else
+			fz_add(out, "\xEF\xBF\xBD", 3);
+		i += k;
+	}
+}
+
+struct fz_ref {
+	struct fz_buf data, type, id, last;
+	struct fz_log *lg;
+};
+
+static void
+fz_ref_line(struct fz_ref *r, const char *s, size_t n)
+{
+	const char *colon, *v = "";
+	size_t nlen = n, vlen = 0;
+
+	if (n == 0) {
+		fz_set(&r->last, r->id.p, r->id.len);
+		if (r->data.len > 0) {
+			r->data.len--;
+			if (r->type.len > 0)
+				fz_push_event(r->lg, r->type.p, r->type.len,
+				    r->last.p, r->last.len, r->data.p,
+				    r->data.len);
+			else
+				fz_push_event(r->lg, "message", 7, r->last.p,
+				    r->last.len, r->data.p, r->data.len);
+		}
+		fz_set(&r->data, "", 0);
+		fz_set(&r->type, "", 0);
+		return;
+	}
+	if (s[0] == ':')
+		return;
+	colon = memchr(s, ':', n);
+	if (colon != NULL) {
+		nlen = (size_t)(colon - s);
+		v = colon + 1;
+		vlen = n - nlen - 1;
+		if (vlen > 0 && v[0] == ' ')
+			v++, vlen--;
+	}
+	if (nlen == 5 && memcmp(s, "event", 5) == 0) {
+		fz_set(&r->type, v, vlen);
+	} else if (nlen == 4 && memcmp(s, "data", 4) == 0) {
+		fz_add(&r->data, v, vlen);
+		fz_add(&r->data, "\n", 1);
+	} else if (nlen == 2 && memcmp(s, "id", 2) == 0) {
+		if (memchr(v, '\0', vlen) == NULL)
+			fz_set(&r->id, v, vlen);
+	} else if (nlen == 5 && memcmp(s, "retry", 5) == 0 && vlen > 0) {
+		uint64_t ms = 0;
+		size_t i;
+
+		for (i = 0; i < vlen; i++) {
+			unsigned d = (unsigned char)v[i] - (unsigned)'0';
+
+			if (d > 9 || ms > (UINT64_MAX - d) / 10)
+				break; /* not a digit, or past 2^64-1 */
+			ms = ms * 10 + d;
+		}
+		if (i == vlen)
+			fz_push(r->lg, FZ_RETRY)->num = ms;
+	}
+}
+
+static void
+fz_ref_parse(struct fz_log *lg, const uint8_t *in, size_t len)
+{
+	struct fz_ref r;
+	struct fz_buf text = {0};
+	size_t pos = 0;
+
+	memset(lg, 0, sizeof(*lg));
+	memset(&r, 0, sizeof(r));
+	r.lg = lg;
+	fz_set(&r.data, "", 0);
+	fz_set(&r.type, "", 0);
+	fz_set(&r.id, "", 0);
+	fz_set(&r.last, "", 0);
+	if (len >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
+		in += 3, len -= 3;
+	fz_sanitise(&text, (const char *)in, len);
+	for (;;) {
+		size_t eol = pos;
+
+		while (eol < text.len && text.p[eol] != '\r' &&
+		    text.p[eol] != '\n')
+			eol++;
+		if (eol == text.len)
+			break; /* an unfinished line is discarded */
+		fz_ref_line(&r, text.p + pos, eol - pos);
+		pos = eol + 1;
+		if (text.p[eol] == '\r' && pos < text.len &&
+		    text.p[pos] == '\n')
+			pos++;
+	}
+	lg->last_id = xstrdup(r.last.p);
+	free(r.data.p);
+	free(r.type.p);
+	free(r.id.p);
+	free(r.last.p);
+	free(text.p);
+}
+
+int
+fuzz_sse_parse(const uint8_t *data, size_t size)
+{
+	size_t max = size > 0 ? 1 + (size_t)data[0] * 16 : 4096;
+	size_t cuts[2];
+	struct fz_log whole, bytes, split, ref, big, again, fresh;
+	size_t i, j;
+
+	if (data == NULL)
+		data = (const uint8_t *)"";
+
+	cuts[0] = size > 0
+	    ? ((size_t)data[size - 1] * 257 + size / 3) % (size + 1)
+	    : 0;
+	cuts[1] =
+	    cuts[0] + (size > 0 ? data[size / 2] % (size - cuts[0] + 1) : 0);
+
+	/* A small limit: the same reports whatever the reads. */
+	fz_parse(&whole, data, size, max, NULL, 0, 0);
+	fz_parse(&bytes, data, size, max, NULL, 0, 1);
+	fz_same(&whole, &bytes, "fed byte by byte differs from fed whole");
+	fz_parse(&split, data, size, max, cuts, 2, 0);
+	fz_same(&whole, &split, "fed in three pieces differs from fed whole");
+
+	/* No limit: exactly the reference. */
+	fz_ref_parse(&ref, data, size);
+	fz_parse(&big, data, size, SIZE_MAX, NULL, 0, 0);
+	fz_same(&ref, &big, "the parser differs from the reference");
+
+	/*
+	 * With the limit, each event of the reference is delivered (same
+	 * type and data; the id may differ after a skipped event) or
+	 * reported too big, and the retry values are the same.
+	 */
+	if (whole.n != ref.n) {
+		fz_print("limited", &whole);
+		fz_print("reference", &ref);
+		fail("the limit changes the number of reports");
+	}
+	for (i = 0; i < whole.n; i++) {
+		const struct fz_rep *a = &whole.v[i], *b = &ref.v[i];
+
+		if (a->kind == FZ_TOO_BIG ? b->kind != FZ_EVENT
+		                          : !fz_rep_eq(a, b, false)) {
+			fz_print("limited", &whole);
+			fz_print("reference", &ref);
+			fail(
+			    "the limit changes an event that it does not skip");
+		}
+	}
+
+	/*
+	 * After sse_parser_reset the parser reads the stream again as a new
+	 * parser that starts from the last id.
+	 */
+	{
+		struct sse_parser *p;
+
+		memset(&again, 0, sizeof(again));
+		again.max = max;
+		p = sse_parser_new(max, &fz_cbs, &again);
+		fz_feed(p, data, size);
+		j = again.n;
+		sse_parser_reset(p);
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.max = max;
+		{
+			struct sse_parser *q =
+			    sse_parser_new(max, &fz_cbs, &fresh);
+
+			sse_parser_set_id(q, sse_parser_last_id(p));
+			fz_feed(q, data, size);
+			fresh.last_id = xstrdup(sse_parser_last_id(q));
+			sse_parser_free(q);
+		}
+		fz_feed(p, data, size);
+		again.last_id = xstrdup(sse_parser_last_id(p));
+		sse_parser_free(p);
+		/* Only the reports of the second pass. */
+		for (i = 0; i < j; i++) {
+			free(again.v[i].type);
+			free(again.v[i].id);
+			free(again.v[i].data);
+		}
+		if (j > 0) {
+			memmove(again.v, again.v + j,
+			    (again.n - j) * sizeof(*again.v));
+			again.n -= j;
+		}
+		fz_same(&fresh, &again,
+		    "after reset the parser differs from a new one");
+	}
+
+	fz_log_free(&whole);
+	fz_log_free(&bytes);
+	fz_log_free(&split);
+	fz_log_free(&ref);
+	fz_log_free(&big);
+	fz_log_free(&again);
+	fz_log_free(&fresh);
+	return 0;
+}
+
+/* DATA as a parser reads it back: CRLF and CR as LF, then sanitised. */
+static void
+fz_expect_data(struct fz_buf *out, const char *s, size_t len)
+{
+	struct fz_buf lf = {0};
+
+	fz_set(&lf, "", 0);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\r') {
+			fz_add(&lf, "\n", 1);
+			if (i + 1 < len && s[i + 1] == '\n')
+				i++;
+		} else {
+			fz_add(&lf, s + i, 1);
+		}
+	}
+	fz_sanitise(out, lf.p, lf.len);
+	free(lf.p);
+}
+
+/*
+ * Each event takes a 4-byte header from the input: FLAGS, TYPE_LEN,
+ * ID_LEN, DATA_LEN, then its type, id and data bytes. FLAGS & 3: no type,
+ * "", "message" or the type bytes; & 4: the id bytes, else & 8: "", else
+ * no id; & 0x10: a retry line (& 0x20: near INT64_MAX); & 0x80: the data
+ * is the rest of the input.
+ */
+int
+fuzz_sse_roundtrip(const uint8_t *data, size_t size)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct fz_log want, got, bytes;
+	struct fz_buf t = {0}, d = {0}, last = {0};
+	size_t pos = 0;
+
+	memset(&want, 0, sizeof(want));
+	fz_set(&last, "", 0);
+	while (pos < size) {
+		uint8_t h[4] = {0, 0, 0, 0};
+		struct sse_out_event ev;
+		size_t before = evbuffer_get_length(out), tl, il, dl;
+		bool fine;
+		long r;
+
+		for (int k = 0; k < 4 && pos < size; k++)
+			h[k] = data[pos++];
+		tl = h[1] % 16;
+		il = h[2] % 16;
+		dl = h[3];
+		memset(&ev, 0, sizeof(ev));
+		switch (h[0] & 3) {
+		case 0:
+			ev.type = NULL;
+			break;
+		case 1:
+			ev.type = "";
+			break;
+		case 2:
+			ev.type = "message", ev.type_len = 7;
+			break;
+		default:
+			tl = tl < size - pos ? tl : size - pos;
+			ev.type = (const char *)data + pos;
+			ev.type_len = tl;
+			pos += tl;
+		}
+		if (h[0] & 4) {
+			il = il < size - pos ? il : size - pos;
+			ev.id = (const char *)data + pos;
+			ev.id_len = il;
+			pos += il;
+		} else if (h[0] & 8) {
+			ev.id = "";
+		}
+		if (h[0] & 0x80 || dl > size - pos)
+			dl = size - pos;
+		ev.data = (const char *)data + pos;
+		ev.data_len = dl;
+		pos += dl;
+		ev.retry = !(h[0] & 0x10) ? -1
+		    : (h[0] & 0x20)       ? INT64_MAX - h[1]
+		                          : (int64_t)h[1] * 256 + h[2];
+
+		fine =
+		    (ev.type == NULL || sse_field_ok(ev.type, ev.type_len)) &&
+		    (ev.id == NULL || sse_field_ok(ev.id, ev.id_len));
+		r = sse_emit(out, &ev);
+		if (!fine) {
+			if (r != -1 || evbuffer_get_length(out) != before)
+				fail("sse_emit took a type or id with CR, LF "
+				     "or NUL");
+			continue;
+		}
+		if (r < 0 || (size_t)r != sse_emit_size(&ev) ||
+		    evbuffer_get_length(out) - before != (size_t)r)
+			fail(
+			    "sse_emit appended other than sse_emit_size bytes");
+		{
+			char *buf = xmalloc((size_t)r + 1);
+			size_t n;
+
+			buf[r] = '#';
+			n = sse_emit_buf(buf, &ev);
+			if (n != (size_t)r || buf[r] != '#')
+				fail("sse_emit_buf wrote other than its size");
+			if (memcmp(buf, evbuffer_pullup(out, -1) + before, n) !=
+			    0)
+				fail("sse_emit_buf differs from sse_emit");
+			free(buf);
+		}
+
+		if (ev.retry >= 0)
+			fz_push(&want, FZ_RETRY)->num = (uint64_t)ev.retry;
+		if (ev.id != NULL)
+			fz_sanitise(&last, ev.id, ev.id_len);
+		if (ev.type != NULL && ev.type_len > 0)
+			fz_sanitise(&t, ev.type, ev.type_len);
+		else
+			fz_set(&t, "message", 7);
+		fz_expect_data(&d, ev.data, ev.data_len);
+		fz_push_event(&want, t.p, t.len, last.p, last.len, d.p, d.len);
+	}
+	want.last_id = xstrdup(last.p);
+
+	{
+		size_t n = evbuffer_get_length(out);
+		const uint8_t *s =
+		    n > 0 ? evbuffer_pullup(out, -1) : (const uint8_t *)"";
+		size_t cut[1];
+
+		cut[0] = size > 0 ? (size_t)data[0] * 7 % (n + 1) : 0;
+		fz_parse(&got, s, n, SIZE_MAX, cut, 1, 0);
+		fz_same(&want, &got, "the round trip changes the events");
+		fz_parse(&bytes, s, n, SIZE_MAX, NULL, 0, 1);
+		fz_same(&want, &bytes,
+		    "the round trip fed byte by byte changes the events");
+	}
+	fz_log_free(&want);
+	fz_log_free(&got);
+	fz_log_free(&bytes);
+	free(t.p);
+	free(d.p);
+	free(last.p);
+	evbuffer_free(out);
 	return 0;
 }

@@ -16,5 +16,13 @@ int fuzz_jsonrec(const uint8_t *data, size_t size);
 int fuzz_fmt(const uint8_t *data, size_t size);
 /* "FILTER\0TOPIC": check both, match, compare with a reference matcher. */
 int fuzz_topic(const uint8_t *data, size_t size);
+/*
+ * A text/event-stream: parse it whole, byte by byte and in three pieces
+ * with a small --max-event (from the first byte) and compare; compare an
+ * unbounded parse with a reference of the WHATWG rules.
+ */
+int fuzz_sse_parse(const uint8_t *data, size_t size);
+/* Events described by the input: sse_emit them, parse them back, compare. */
+int fuzz_sse_roundtrip(const uint8_t *data, size_t size);
 
 #endif

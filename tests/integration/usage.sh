@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/broker.sh"
 
-plan 33
+plan 38
 
 # A port where nothing listens: bound and closed again just now.
 closed=$(broker_free_port)
@@ -57,6 +57,31 @@ for prog in mqpub mqsub; do
 	check_usage_error "$prog" "" "$prog: --url with another scheme" \
 	    timeout 10 "$bin" -L "http://127.0.0.1:$closed/a" "$o" "$v"
 done
+
+# ssecat links libcurl too, and says so.
+run timeout 10 "$SSECAT" --help
+if [ "$status" = 0 ] && head -n 1 "$T/out" | grep -q '^Usage:' &&
+    grep -q 'ssecat \[options\] <url>' "$T/out" && [ ! -s "$T/err" ]; then
+	ok "ssecat --help: usage on stdout, status 0"
+else
+	not_ok "ssecat --help: usage on stdout, status 0"
+	diag_file "$T/err"
+fi
+run timeout 10 "$SSECAT" --version
+libs=$(sed -n '2,$p' "$T/out" | awk '{ print $1 }' | sort | tr '\n' ' ')
+if [ "$status" = 0 ] && [ "$(head -n 1 "$T/out")" = "ssecat (mqsse) 0.1.0" ] &&
+    [ "$libs" = "cJSON libcurl libevent libmosquitto " ]; then
+	ok "ssecat --version: name, version and library lines (libcurl too)"
+else
+	not_ok "ssecat --version: name, version and library lines (libcurl too)"
+	diag_file "$T/out"
+fi
+check_usage_error ssecat "unrecognized option '--bogus'" \
+    "ssecat: unknown long option" timeout 10 "$SSECAT" --bogus http://127.0.0.1:1/
+check_usage_error ssecat "a URL is needed" "ssecat: no URL" \
+    timeout 10 "$SSECAT" -j
+check_usage_error ssecat "ftp://127.0.0.1/x: only http and https URLs are supported" \
+    "ssecat: another scheme" timeout 10 "$SSECAT" ftp://127.0.0.1/x
 
 # An invalid topic is a usage error found before connecting: status 2 even
 # though nothing listens on the port (3 would mean it tried), and fast.

@@ -20,7 +20,8 @@ export top_srcdir top_builddir
 
 MQPUB="$top_builddir/cmd/mqpub"
 MQSUB="$top_builddir/cmd/mqsub"
-export MQPUB MQSUB
+SSECAT="$top_builddir/cmd/ssecat"
+export MQPUB MQSUB SSECAT
 
 MOSQUITTO=
 MOSQUITTO_PUB=
