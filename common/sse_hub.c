@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -58,6 +60,9 @@ struct client {
 	uint64_t quiet_since; /* when it was last sent anything (heartbeat) */
 	uint64_t behind_since;
 	bool inflight; /* a write is under way: hand more when it is done */
+	bool chunked;  /* HTTP/1.1: the response is in chunks */
+	bool tls;      /* TLS: writes go through the bufferevent */
+	evutil_socket_t fd;
 	bool behind;   /* unsent data above the window */
 	char peer[64];
 	TAILQ_ENTRY(client) link;
@@ -238,6 +243,42 @@ on_written(struct evhttp_connection *evcon, void *arg)
 	set_flow(c->h);
 }
 
+/*
+ * Send the scratch buffer to C as one chunk of the response. When nothing
+ * is waiting, it goes straight to the socket: no write event, no wait for
+ * the next loop iteration. What the socket does not take waits in the
+ * connection's buffer, and evhttp calls on_written once it is out.
+ */
+static void
+send_chunk(struct client *c)
+{
+	struct evbuffer *buf = c->h->scratch;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (c->chunked) {
+		char hdr[24];
+		int k = snprintf(hdr, sizeof(hdr), "%zx\r\n",
+		    evbuffer_get_length(buf));
+
+		evbuffer_prepend(buf, hdr, (size_t)k);
+		evbuffer_add_reference(buf, "\r\n", 2, NULL, NULL);
+	}
+	c->quiet_since = loop_now_ms();
+	if (!c->tls && evbuffer_get_length(out) == 0) {
+		while (evbuffer_get_length(buf) > 0 &&
+		    evbuffer_write(buf, c->fd) > 0)
+			;
+		if (evbuffer_get_length(buf) == 0) {
+			c->inflight = false;
+			return;
+		}
+		/* EAGAIN, or an error that the bufferevent will report. */
+	}
+	bufferevent_write_buffer(bev, buf);
+	c->inflight = true;
+}
+
 /* Hand C everything from its position to the head, in one write. */
 static void
 deliver(struct client *c)
@@ -264,9 +305,7 @@ deliver(struct client *c)
 	h->st.events_sent += h->head - c->next;
 	h->st.bytes_sent += n;
 	c->next = h->head;
-	c->inflight = true;
-	c->quiet_since = loop_now_ms();
-	evhttp_send_reply_chunk_with_cb(c->req, buf, on_written, c);
+	send_chunk(c);
 	set_behind(c, unsent(c) > HUB_WINDOW);
 }
 
@@ -334,10 +373,7 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		if (c->inflight || now - c->quiet_since < h->cfg.heartbeat_ms)
 			continue;
 		evbuffer_add_reference(h->scratch, ":\n", 2, NULL, NULL);
-		c->inflight = true;
-		c->quiet_since = now;
-		evhttp_send_reply_chunk_with_cb(
-		    c->req, h->scratch, on_written, c);
+		send_chunk(c);
 	}
 }
 
@@ -475,6 +511,8 @@ hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
 {
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct client *c = xcalloc(1, sizeof(*c));
+	struct bufferevent *bev;
+	const char *te;
 	uint64_t rf = replay_first(h), id;
 	char *host = NULL;
 	ev_uint16_t port = 0;
@@ -506,22 +544,33 @@ hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
 	evhttp_add_header(hdr, "Cache-Control", "no-cache");
 	evhttp_add_header(hdr, "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(req, 200, "OK");
+	c->chunked = (te = evhttp_find_header(hdr, "Transfer-Encoding")) !=
+	                 NULL &&
+	             strcasecmp(te, "chunked") == 0;
+	bev = evhttp_connection_get_bufferevent(c->evcon);
+	c->tls = bufferevent_openssl_get_ssl(bev) != NULL;
+	c->fd = bufferevent_getfd(bev);
 	/* A stream is quiet by nature: no read or write timeout. */
-	bufferevent_set_timeouts(
-	    evhttp_connection_get_bufferevent(c->evcon), NULL, NULL);
+	bufferevent_set_timeouts(bev, NULL, NULL);
 	evhttp_connection_set_closecb(c->evcon, on_close, c);
 	TAILQ_INSERT_TAIL(&h->clients, c, link);
 	h->st.clients++;
 	if (h->cfg.verbose)
 		diag_err("%s: connected, %" PRIu64 " events of replay", c->peer,
 		    h->head - c->next);
+	/*
+	 * The first chunk goes through evhttp, which from then on calls
+	 * on_written whenever the connection's buffer has been written out:
+	 * a comment (it also gets the headers through proxies at once) and
+	 * the retry field. The replay follows when it is out.
+	 */
+	evbuffer_add(h->scratch, ":\n", 2);
 	if (h->cfg.retry_ms >= 0)
 		evbuffer_add_printf(
 		    h->scratch, "retry: %" PRId64 "\n\n", h->cfg.retry_ms);
-	if (c->next < h->head || evbuffer_get_length(h->scratch) > 0)
-		deliver(c);
-	else
-		c->quiet_since = loop_now_ms();
+	c->inflight = true;
+	c->quiet_since = loop_now_ms();
+	evhttp_send_reply_chunk_with_cb(req, h->scratch, on_written, c);
 	set_flow(h);
 }
 
