@@ -63,8 +63,8 @@ struct client {
 	bool chunked;  /* HTTP/1.1: the response is in chunks */
 	bool tls;      /* TLS: writes go through the bufferevent */
 	evutil_socket_t fd;
-	bool behind;   /* unsent data above the window */
-	char peer[64];
+	bool behind; /* unsent data above the window */
+	char *peer;  /* ADDR:PORT, kept with -v only */
 	TAILQ_ENTRY(client) link;
 };
 
@@ -206,6 +206,7 @@ on_close(struct evhttp_connection *evcon, void *arg)
 	if (h->cfg.verbose)
 		diag_err("%s: gone", c->peer);
 	unlink_client(c);
+	free(c->peer);
 	free(c);
 	set_flow(h);
 }
@@ -221,6 +222,7 @@ drop(struct client *c, const char *why)
 	if (h->cfg.verbose)
 		diag_err("%s: disconnected: %s", c->peer, why);
 	unlink_client(c);
+	free(c->peer);
 	free(c);
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	evhttp_connection_free(evcon);
@@ -258,8 +260,8 @@ send_chunk(struct client *c)
 
 	if (c->chunked) {
 		char hdr[24];
-		int k = snprintf(hdr, sizeof(hdr), "%zx\r\n",
-		    evbuffer_get_length(buf));
+		int k = snprintf(
+		    hdr, sizeof(hdr), "%zx\r\n", evbuffer_get_length(buf));
 
 		evbuffer_prepend(buf, hdr, (size_t)k);
 		evbuffer_add_reference(buf, "\r\n", 2, NULL, NULL);
@@ -426,6 +428,7 @@ hub_free(struct hub *h)
 		struct evhttp_connection *evcon = c->evcon;
 
 		unlink_client(c);
+		free(c->peer);
 		free(c);
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
 		evhttp_connection_free(evcon);
@@ -521,8 +524,13 @@ hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
 	c->req = req;
 	c->evcon = evhttp_request_get_connection(req);
 	evhttp_connection_get_peer(c->evcon, &host, &port);
-	snprintf(c->peer, sizeof(c->peer), "%s:%u", host ? host : "?",
-	    (unsigned)port);
+	if (h->cfg.verbose) {
+		char peer[80];
+
+		snprintf(peer, sizeof(peer), "%s:%u", host ? host : "?",
+		    (unsigned)port);
+		c->peer = xstrdup(peer);
+	}
 	if (last_id != NULL) {
 		/*
 		 * Events after LAST_ID; when it is not ours (too old, in the
@@ -544,14 +552,20 @@ hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
 	evhttp_add_header(hdr, "Cache-Control", "no-cache");
 	evhttp_add_header(hdr, "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(req, 200, "OK");
-	c->chunked = (te = evhttp_find_header(hdr, "Transfer-Encoding")) !=
-	                 NULL &&
-	             strcasecmp(te, "chunked") == 0;
+	c->chunked =
+	    (te = evhttp_find_header(hdr, "Transfer-Encoding")) != NULL &&
+	    strcasecmp(te, "chunked") == 0;
 	bev = evhttp_connection_get_bufferevent(c->evcon);
 	c->tls = bufferevent_openssl_get_ssl(bev) != NULL;
 	c->fd = bufferevent_getfd(bev);
 	/* A stream is quiet by nature: no read or write timeout. */
 	bufferevent_set_timeouts(bev, NULL, NULL);
+	/*
+	 * The headers have been sent and read: with thousands of idle clients
+	 * their few hundred bytes each are worth giving back.
+	 */
+	evhttp_clear_headers(hdr);
+	evhttp_clear_headers(evhttp_request_get_input_headers(req));
 	evhttp_connection_set_closecb(c->evcon, on_close, c);
 	TAILQ_INSERT_TAIL(&h->clients, c, link);
 	h->st.clients++;

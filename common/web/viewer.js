@@ -51,6 +51,7 @@
 	var TITLE_MAX = 2000; /* characters of data in a title tooltip */
 	var TREE_VALUE_MAX = 200; /* characters of payload in the tree */
 	var FLASH_MAX = 64; /* tree nodes highlighted per frame */
+	var QUEUE_MAX = 20000; /* events waiting for a frame (background tab) */
 
 	function $(id) {
 		return document.getElementById(id);
@@ -771,7 +772,13 @@
 			type: e.type, id: e.lastEventId, data: String(e.data),
 			t: Date.now(), rec: null
 		});
-		schedule();
+		/* A hidden tab gets no frames and slow timers: bound the wait. */
+		if (queue.length >= QUEUE_MAX) {
+			scheduled = true;
+			flush();
+		} else {
+			schedule();
+		}
 	}
 
 	/*
@@ -891,7 +898,8 @@
 	document.addEventListener('keydown', function (e) {
 		var t = e.target;
 		if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey &&
-		    t.tagName !== 'INPUT' && t.tagName !== 'TEXTAREA') {
+		    t.tagName !== 'INPUT' && t.tagName !== 'TEXTAREA' &&
+		    !t.isContentEditable) {
 			e.preventDefault();
 			ui.filter.focus();
 		}

@@ -21,7 +21,8 @@ export top_srcdir top_builddir
 MQPUB="$top_builddir/cmd/mqpub"
 MQSUB="$top_builddir/cmd/mqsub"
 SSECAT="$top_builddir/cmd/ssecat"
-export MQPUB MQSUB SSECAT
+SSEPUSH="$top_builddir/cmd/ssepush"
+export MQPUB MQSUB SSECAT SSEPUSH
 
 MOSQUITTO=
 MOSQUITTO_PUB=
