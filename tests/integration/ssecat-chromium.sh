@@ -19,6 +19,6 @@ fi
 # Chromium's profile and crash dumps go under $T, removed at exit.
 TMPDIR=$T
 export TMPDIR
-# The Node script's own watchdog (50 s) stops everything; timeout(1) is
+# The Node script's own watchdog (100 s) stops everything; timeout(1) is
 # the last resort should Node itself hang.
-timeout -k 5 58 "$NODE" "$top_srcdir/tests/node/chromium-compare.js"
+timeout -k 5 110 "$NODE" "$top_srcdir/tests/node/chromium-compare.js"
