@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 #include "common/diag.h"
 #include "common/exitcode.h"
@@ -155,6 +156,8 @@ parse_args(struct push *p, int argc, char **argv)
 			break;
 		case OPT_VERSION:
 			version_print(stdout);
+			printf("OpenSSL %s\n",
+			    OpenSSL_version(OPENSSL_VERSION_STRING));
 			exit(EXIT_OK);
 		default:
 			diag_try_help();
@@ -274,14 +277,21 @@ static void
 json_record(struct push *p, const char *line, size_t len, unsigned long n)
 {
 	const char *end = NULL, *vs, *ve;
-	cJSON *o = cJSON_ParseWithLengthOpts(line, len, &end, 1), *d, *ev, *rt;
+	/* cJSON wants the terminating NUL to refuse trailing text. */
+	char *text = xmalloc(len + 1);
+	cJSON *o, *d, *ev, *rt;
 	const char *type = NULL;
 	int64_t retry = -1;
 
+	memcpy(text, line, len);
+	text[len] = '\0';
+	line = text;
+	o = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
 	if (o == NULL || !cJSON_IsObject(o)) {
 		bad_record(
 		    p, n, o == NULL ? "not valid JSON" : "not a JSON object");
 		cJSON_Delete(o);
+		free(text);
 		return;
 	}
 	d = cJSON_GetObjectItemCaseSensitive(o, "data");
@@ -335,6 +345,7 @@ json_record(struct push *p, const char *line, size_t len, unsigned long n)
 	}
 out:
 	cJSON_Delete(o);
+	free(text);
 }
 
 static void
@@ -403,7 +414,7 @@ on_drain_timer(evutil_socket_t fd, short what, void *arg)
 	struct push *p = arg;
 	struct timeval tv = {0, 20000};
 
-	if (p->cmd != NULL && p->child_status == -1) {
+	if (p->cmd != NULL && p->child_status == -1 && p->signo == 0) {
 		evtimer_add(p->drain_timer, &tv); /* the command's status */
 		return;
 	}
@@ -449,15 +460,27 @@ on_flow(void *arg, bool open)
 		in_pause(p->in);
 }
 
+/*
+ * SIGINT/SIGTERM: stop reading, give the clients what was accepted (at
+ * most 5 s, as SPEC section 1 says), then die by the signal. A second
+ * signal (after loop's 200 ms grace) ends it at once.
+ */
 static void
 on_signal(int signo, void *arg)
 {
 	struct push *p = arg;
+	static const struct timeval zero = {0, 0};
 
-	p->signo = signo;
 	if (p->child > 0 && p->child_status == -1)
 		kill(p->child, SIGTERM);
-	finish(p);
+	if (p->signo != 0) {
+		finish(p);
+		return;
+	}
+	p->signo = signo;
+	in_stop(p->in);
+	p->drain_start = loop_now_ms();
+	evtimer_add(p->drain_timer, &zero);
 }
 
 static void
