@@ -188,7 +188,7 @@ static void
 publish(struct push *p, const char *type, size_t tlen, const char *data,
     size_t dlen, int64_t retry)
 {
-	hub_publish(p->hub, type, tlen, data, dlen, retry);
+	hub_publish(p->hub, type, tlen, data, dlen, retry, NULL);
 }
 
 /* JSON input: where the text of a top-level member's value lies. */

@@ -273,7 +273,8 @@ serve_events(struct http *ht, struct evhttp_request *req, const char *query)
 		backlog = v > LONG_MAX ? LONG_MAX : (long)v;
 		free(bl);
 	}
-	hub_attach(ht->hub, req, hid, backlog); /* it logs the client */
+	hub_attach(
+	    ht->hub, req, NULL, 0, hid, backlog, NULL); /* it logs the client */
 	free(qid);
 }
 

@@ -18,6 +18,7 @@
 #include "common/loop.h"
 #include "common/sse_emit.h"
 #include "common/sse_hub.h"
+#include "common/topic.h"
 #include "common/xalloc.h"
 
 #ifndef TAILQ_FOREACH_SAFE /* glibc's sys/queue.h lacks it */
@@ -35,40 +36,64 @@
 #define RING_SLACK 8192
 
 /*
- * A block of serialized events, shared by the history ring (one reference
- * per event) and by the clients' output buffers (one per reference chain).
+ * A block of serialized events, shared by the channels' rings (one
+ * reference per entry) and by the clients' output buffers (one per
+ * reference chain).
  */
 struct block {
 	unsigned long refs;
-	uint64_t last_seq; /* the last event written into it */
 	size_t cap, len;
 	char data[];
 };
 
-/* One event of the ring: where its bytes are. */
+/* One event of a channel: where its bytes are. */
 struct hev {
 	struct block *b;
 	size_t off, len;
-	uint64_t end; /* bytes published up to and including this event */
+	uint64_t seq; /* the hub's sequence number: id = seed + seq */
+	uint64_t end; /* the channel's bytes up to and including this one */
+	uint64_t run; /* the first entry of its run of adjacent bytes */
+	char *topic;  /* the all channel only: for channels made later */
 };
 
 struct client {
-	struct hub *h;
+	struct chan *ch;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
-	uint64_t next; /* the sequence number of the next event to hand */
+	uint64_t next;        /* the channel index of the next event to hand */
 	uint64_t quiet_since; /* when it was last sent anything (heartbeat) */
 	uint64_t behind_since;
 	bool inflight; /* a write is under way: hand more when it is done */
+	bool behind;   /* unsent data above the window */
 	bool chunked;  /* HTTP/1.1: the response is in chunks */
 	bool tls;      /* TLS: writes go through the bufferevent */
 	evutil_socket_t fd;
-	bool behind; /* unsent data above the window */
-	char *peer;  /* ADDR:PORT, kept with -v only */
+	char *peer; /* ADDR:PORT, kept with -v only */
 	TAILQ_ENTRY(client) link;
 };
 
 TAILQ_HEAD(clients, client);
+
+/*
+ * A channel: the events of one set of topic filters (or all of them), in
+ * a ring of its own that points into the shared blocks. Each event is
+ * matched once per channel, not once per client.
+ */
+struct chan {
+	struct hub *h;
+	char *key;      /* the sorted filters, one per line; "" for all */
+	char **filters; /* NULL: every event */
+	size_t nfilters;
+	struct hev *ring;
+	size_t cap;
+	uint64_t first, head; /* entries [first, head) are in the ring */
+	uint64_t bytes;       /* bytes of every entry ever added */
+	struct clients clients;
+	size_t nclients;
+	TAILQ_ENTRY(chan) link;
+};
+
+TAILQ_HEAD(chans, chan);
 
 struct hub {
 	struct event_base *base;
@@ -76,15 +101,14 @@ struct hub {
 	struct hub_cbs cbs;
 	void *arg;
 
-	struct hev *ring;
-	size_t ring_cap;
-	uint64_t first, head; /* events [first, head) are in the ring */
-	uint64_t bytes;       /* bytes published, all time */
-	uint64_t flushed;     /* BYTES at the last flush */
-	uint64_t seed;        /* id = seed + sequence number */
+	struct chan *all; /* every event: the history */
+	struct chans chans;
+	size_t max_cap; /* the largest ring */
+	uint64_t seq;   /* events published */
+	uint64_t seed;  /* id = seed + sequence number */
+	uint64_t bytes, flushed;
 	struct block *cur;
 
-	struct clients clients;
 	size_t nbehind;
 	bool flow_open;
 	struct evbuffer *scratch;
@@ -107,25 +131,37 @@ chain_done(const void *data, size_t len, void *arg)
 }
 
 static struct hev *
-at(const struct hub *h, uint64_t seq)
+at(const struct chan *ch, uint64_t i)
 {
-	return &h->ring[seq % h->ring_cap];
+	return &ch->ring[i % ch->cap];
 }
 
-/* The first event that replay may send: --history and --history-bytes. */
+/* The bytes of the channel before entry I (I may be the head). */
 static uint64_t
-replay_first(const struct hub *h)
+start_of(const struct chan *ch, uint64_t i)
 {
-	uint64_t lo = h->first, hi = h->head;
+	const struct hev *e;
 
-	if (h->head - lo > h->cfg.history)
-		lo = h->head - h->cfg.history;
-	/* The oldest S whose bytes up to the head fit --history-bytes. */
+	if (i >= ch->head)
+		return ch->bytes;
+	e = at(ch, i);
+	return e->end - e->len;
+}
+
+/* The first event of the history that replay may send (all channel). */
+static uint64_t
+replay_first_all(const struct hub *h)
+{
+	const struct chan *ch = h->all;
+	uint64_t lo = ch->first, hi = ch->head;
+
+	if (ch->head - lo > h->cfg.history)
+		lo = ch->head - h->cfg.history;
+	/* The oldest whose bytes up to the head fit --history-bytes. */
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		const struct hev *e = at(h, mid);
 
-		if (h->bytes - (e->end - e->len) <= h->cfg.history_bytes)
+		if (ch->bytes - start_of(ch, mid) <= h->cfg.history_bytes)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -133,27 +169,116 @@ replay_first(const struct hub *h)
 	return lo;
 }
 
-static void
-evict_to(struct hub *h, uint64_t seq)
+/* The first entry of CH with a sequence number of at least SEQ. */
+static uint64_t
+index_of_seq(const struct chan *ch, uint64_t seq)
 {
-	while (h->first < seq) {
-		struct hev *e = at(h, h->first++);
+	uint64_t lo = ch->first, hi = ch->head;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (at(ch, mid)->seq >= seq)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* The first entry of CH that replay may send. */
+static uint64_t
+replay_first(const struct chan *ch)
+{
+	const struct hub *h = ch->h;
+	uint64_t rf = replay_first_all(h);
+
+	if (ch == h->all)
+		return rf;
+	/* In the all channel, an event's index is its sequence number. */
+	return index_of_seq(ch, rf);
+}
+
+static void
+evict_to(struct chan *ch, uint64_t i)
+{
+	while (ch->first < i) {
+		struct hev *e = at(ch, ch->first++);
 
 		block_unref(e->b);
 		e->b = NULL;
+		free(e->topic);
+		e->topic = NULL;
 	}
+}
+
+/* Room for one more entry: grow the ring, or drop its oldest entry. */
+static void
+make_room(struct chan *ch)
+{
+	size_t n = (size_t)(ch->head - ch->first), cap;
+	struct hev *ring;
+
+	if (n < ch->cap)
+		return;
+	if (ch->cap >= ch->h->max_cap) {
+		evict_to(ch, ch->first + 1); /* flush drops who needed it */
+		return;
+	}
+	cap = ch->cap * 2 < ch->h->max_cap ? ch->cap * 2 : ch->h->max_cap;
+	ring = xcalloc(cap, sizeof(*ring));
+	for (uint64_t i = ch->first; i < ch->head; i++)
+		ring[i % cap] = ch->ring[i % ch->cap];
+	free(ch->ring);
+	ch->ring = ring;
+	ch->cap = cap;
+}
+
+static void
+chan_add(struct chan *ch, struct block *b, size_t off, size_t len, uint64_t seq,
+    const char *topic)
+{
+	struct hev *e, *prev;
+
+	make_room(ch);
+	e = at(ch, ch->head);
+	e->b = b;
+	e->off = off;
+	e->len = len;
+	e->seq = seq;
+	ch->bytes += len;
+	e->end = ch->bytes;
+	e->topic = topic != NULL ? xstrdup(topic) : NULL;
+	e->run = ch->head;
+	if (ch->head > ch->first) {
+		prev = at(ch, ch->head - 1);
+		if (prev->b == b && prev->off + prev->len == off)
+			e->run = prev->run;
+	}
+	b->refs++;
+	ch->head++;
+}
+
+static bool
+chan_matches(const struct chan *ch, const char *topic)
+{
+	if (ch->filters == NULL)
+		return true;
+	if (topic == NULL)
+		return false;
+	for (size_t i = 0; i < ch->nfilters; i++)
+		if (topic_matches(ch->filters[i], topic))
+			return true;
+	return false;
 }
 
 static uint64_t
 unsent(const struct client *c)
 {
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-	uint64_t pending = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (c->next < c->h->head)
-		pending += c->h->bytes -
-		    (at(c->h, c->next)->end - at(c->h, c->next)->len);
-	return pending;
+	return evbuffer_get_length(bufferevent_get_output(bev)) +
+	    (c->ch->bytes - start_of(c->ch, c->next));
 }
 
 static void
@@ -176,32 +301,53 @@ set_flow(struct hub *h)
 static void
 set_behind(struct client *c, bool behind)
 {
+	struct hub *h = c->ch->h;
+
 	if (behind == c->behind)
 		return;
 	c->behind = behind;
 	if (behind) {
 		c->behind_since = loop_now_ms();
-		c->h->nbehind++;
+		h->nbehind++;
 	} else {
-		c->h->nbehind--;
+		h->nbehind--;
 	}
+}
+
+static void
+chan_free(struct chan *ch)
+{
+	evict_to(ch, ch->head);
+	for (size_t i = 0; i < ch->nfilters; i++)
+		free(ch->filters[i]);
+	free(ch->filters);
+	free(ch->key);
+	free(ch->ring);
+	free(ch);
 }
 
 static void
 unlink_client(struct client *c)
 {
-	struct hub *h = c->h;
+	struct chan *ch = c->ch;
+	struct hub *h = ch->h;
 
 	set_behind(c, false);
-	TAILQ_REMOVE(&h->clients, c, link);
+	TAILQ_REMOVE(&ch->clients, c, link);
+	ch->nclients--;
 	h->st.clients--;
+	/* A channel of filters lives while it has clients. */
+	if (ch->nclients == 0 && ch != h->all) {
+		TAILQ_REMOVE(&h->chans, ch, link);
+		chan_free(ch);
+	}
 }
 
 static void
 on_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct client *c = arg;
-	struct hub *h = c->h;
+	struct hub *h = c->ch->h;
 
 	if (h->cfg.verbose)
 		diag_err("%s: gone", c->peer);
@@ -215,7 +361,7 @@ on_close(struct evhttp_connection *evcon, void *arg)
 static void
 drop(struct client *c, const char *why)
 {
-	struct hub *h = c->h;
+	struct hub *h = c->ch->h;
 	struct evhttp_connection *evcon = c->evcon;
 
 	h->st.dropped++;
@@ -234,15 +380,16 @@ static void
 on_written(struct evhttp_connection *evcon, void *arg)
 {
 	struct client *c = arg;
+	struct chan *ch = c->ch;
 
 	c->inflight = false;
-	if (c->next < c->h->first)
-		event_active(c->h->flush_ev, EV_TIMEOUT, 0); /* drops it */
-	else if (c->next < c->h->head)
+	if (c->next < ch->first)
+		event_active(ch->h->flush_ev, EV_TIMEOUT, 0); /* drops it */
+	else if (c->next < ch->head)
 		deliver(c);
 	else
 		set_behind(c, false);
-	set_flow(c->h);
+	set_flow(ch->h);
 }
 
 /*
@@ -254,7 +401,7 @@ on_written(struct evhttp_connection *evcon, void *arg)
 static void
 send_chunk(struct client *c)
 {
-	struct evbuffer *buf = c->h->scratch;
+	struct evbuffer *buf = c->ch->h->scratch;
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
 	struct evbuffer *out = bufferevent_get_output(bev);
 
@@ -281,61 +428,81 @@ send_chunk(struct client *c)
 	c->inflight = true;
 }
 
+/*
+ * Add references to entries [FROM, TO) of CH to BUF: one per run of
+ * adjacent bytes (for the all channel, one per block). Returns the bytes.
+ */
+static uint64_t
+add_range(struct chan *ch, struct evbuffer *buf, uint64_t from, uint64_t to)
+{
+	uint64_t r, n;
+	const struct hev *first, *last;
+
+	if (from >= to)
+		return 0;
+	/* The last run first (runs are known from their end), then before. */
+	last = at(ch, to - 1);
+	r = last->run > from ? last->run : from;
+	n = add_range(ch, buf, from, r);
+	first = at(ch, r);
+	first->b->refs++;
+	evbuffer_add_reference(buf, first->b->data + first->off,
+	    last->off + last->len - first->off, chain_done, first->b);
+	return n + (last->off + last->len - first->off);
+}
+
 /* Hand C everything from its position to the head, in one write. */
 static void
 deliver(struct client *c)
 {
-	struct hub *h = c->h;
-	struct evbuffer *buf = h->scratch;
-	uint64_t s = c->next, n = 0;
+	struct chan *ch = c->ch;
+	struct hub *h = ch->h;
 
-	while (s < h->head) {
-		const struct hev *e = at(h, s);
-		struct block *b = e->b;
-		/* Every event of this block from S on, in one reference. */
-		uint64_t last =
-		    b->last_seq < h->head ? b->last_seq : h->head - 1;
-		const struct hev *l = at(h, last);
-		size_t len = l->off + l->len - e->off;
-
-		b->refs++;
-		evbuffer_add_reference(
-		    buf, b->data + e->off, len, chain_done, b);
-		n += len;
-		s = last + 1;
-	}
-	h->st.events_sent += h->head - c->next;
-	h->st.bytes_sent += n;
-	c->next = h->head;
+	h->st.bytes_sent += add_range(ch, h->scratch, c->next, ch->head);
+	h->st.events_sent += ch->head - c->next;
+	c->next = ch->head;
 	send_chunk(c);
 	set_behind(c, unsent(c) > HUB_WINDOW);
 }
 
 static void
-flush(struct hub *h)
+flush_chan(struct chan *ch)
 {
 	struct client *c, *tmp;
-	uint64_t keep;
 
-	h->flushed = h->bytes;
-	TAILQ_FOREACH_SAFE(c, &h->clients, link, tmp) {
-		if (c->next < h->first) {
+	TAILQ_FOREACH_SAFE(c, &ch->clients, link, tmp) {
+		if (c->next < ch->first) {
 			drop(c, "fell behind the history");
 			continue;
 		}
-		if (!c->inflight && c->next < h->head)
+		if (!c->inflight && c->next < ch->head)
 			deliver(c);
-		else if (c->inflight && c->next < h->head)
+		else if (c->inflight && c->next < ch->head)
 			set_behind(c, unsent(c) > HUB_WINDOW);
-		if (c->behind && unsent(c) > h->cfg.client_buffer)
+		if (c->behind && unsent(c) > ch->h->cfg.client_buffer)
 			drop(c, "more than --client-buffer unsent");
 	}
+}
+
+static void
+flush(struct hub *h)
+{
+	struct chan *ch, *tmp;
+
+	h->flushed = h->bytes;
+	/* A channel whose last client is dropped goes away. */
+	TAILQ_FOREACH_SAFE(ch, &h->chans, link, tmp)
+		flush_chan(ch);
 	/* Keep what replay may send, and what a client has not had yet. */
-	keep = replay_first(h);
-	TAILQ_FOREACH(c, &h->clients, link)
-		if (c->next < keep)
-			keep = c->next;
-	evict_to(h, keep);
+	TAILQ_FOREACH(ch, &h->chans, link) {
+		uint64_t keep = replay_first(ch);
+		struct client *c;
+
+		TAILQ_FOREACH(c, &ch->clients, link)
+			if (c->next < keep)
+				keep = c->next;
+		evict_to(ch, keep);
+	}
 	set_flow(h);
 }
 
@@ -350,14 +517,19 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct hub *h = arg;
+	struct chan *ch, *ctmp;
 	struct client *c, *tmp;
 	uint64_t now = loop_now_ms();
 	struct timeval tv = {0, 250000};
 
-	TAILQ_FOREACH_SAFE(c, &h->clients, link, tmp) {
-		if (c->behind &&
-		    now - c->behind_since >= h->cfg.client_timeout_ms)
-			drop(c, "held the stream up for --client-timeout");
+	TAILQ_FOREACH_SAFE(ch, &h->chans, link, ctmp) {
+		TAILQ_FOREACH_SAFE(c, &ch->clients, link, tmp) {
+			if (c->behind &&
+			    now - c->behind_since >= h->cfg.client_timeout_ms)
+				drop(c,
+				    "held the stream up for "
+				    "--client-timeout");
+		}
 	}
 	set_flow(h);
 	if (h->nbehind > 0)
@@ -368,15 +540,36 @@ static void
 on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	struct hub *h = arg;
+	struct chan *ch;
 	struct client *c;
 	uint64_t now = loop_now_ms();
 
-	TAILQ_FOREACH(c, &h->clients, link) {
-		if (c->inflight || now - c->quiet_since < h->cfg.heartbeat_ms)
-			continue;
-		evbuffer_add_reference(h->scratch, ":\n", 2, NULL, NULL);
-		send_chunk(c);
+	TAILQ_FOREACH(ch, &h->chans, link) {
+		TAILQ_FOREACH(c, &ch->clients, link) {
+			if (c->inflight ||
+			    now - c->quiet_since < h->cfg.heartbeat_ms)
+				continue;
+			evbuffer_add_reference(
+			    h->scratch, ":\n", 2, NULL, NULL);
+			send_chunk(c);
+		}
 	}
+}
+
+static struct chan *
+chan_new(struct hub *h, const char *key, char **filters, size_t n)
+{
+	struct chan *ch = xcalloc(1, sizeof(*ch));
+
+	ch->h = h;
+	ch->key = xstrdup(key);
+	ch->filters = filters;
+	ch->nfilters = n;
+	ch->cap = 64 < h->max_cap ? 64 : h->max_cap;
+	ch->ring = xcalloc(ch->cap, sizeof(*ch->ring));
+	TAILQ_INIT(&ch->clients);
+	TAILQ_INSERT_TAIL(&h->chans, ch, link);
+	return ch;
 }
 
 struct hub *
@@ -390,8 +583,9 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 	h->cfg = *cfg;
 	h->cbs = *cbs;
 	h->arg = arg;
-	h->ring_cap = cfg->history + RING_SLACK;
-	h->ring = xcalloc(h->ring_cap, sizeof(*h->ring));
+	h->max_cap = cfg->history + RING_SLACK;
+	TAILQ_INIT(&h->chans);
+	h->all = chan_new(h, "", NULL, 0);
 	/*
 	 * Ids continue across restarts: the wall clock in microseconds is
 	 * ahead of every id of an earlier run that sent fewer than a million
@@ -399,7 +593,6 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 	 */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->seed = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	TAILQ_INIT(&h->clients);
 	h->flow_open = true;
 	h->scratch = evbuffer_new();
 	h->flush_ev = event_new(base, -1, 0, on_flush, h);
@@ -420,23 +613,28 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 void
 hub_free(struct hub *h)
 {
+	struct chan *ch;
 	struct client *c;
 
 	if (h == NULL)
 		return;
-	while ((c = TAILQ_FIRST(&h->clients)) != NULL) {
-		struct evhttp_connection *evcon = c->evcon;
+	/* Every client; a channel of filters goes with its last one. */
+	while ((ch = TAILQ_FIRST(&h->chans)) != NULL) {
+		if ((c = TAILQ_FIRST(&ch->clients)) != NULL) {
+			struct evhttp_connection *evcon = c->evcon;
 
-		unlink_client(c);
-		free(c->peer);
-		free(c);
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
-		evhttp_connection_free(evcon);
+			unlink_client(c);
+			free(c->peer);
+			free(c);
+			evhttp_connection_set_closecb(evcon, NULL, NULL);
+			evhttp_connection_free(evcon);
+			continue;
+		}
+		TAILQ_REMOVE(&h->chans, ch, link);
+		chan_free(ch);
 	}
-	evict_to(h, h->head);
 	if (h->cur != NULL)
 		block_unref(h->cur);
-	free(h->ring);
 	evbuffer_free(h->scratch);
 	event_free(h->flush_ev);
 	event_free(h->tick);
@@ -447,17 +645,18 @@ hub_free(struct hub *h)
 
 uint64_t
 hub_publish(struct hub *h, const char *type, size_t type_len, const char *data,
-    size_t data_len, int64_t retry)
+    size_t data_len, int64_t retry, const char *topic)
 {
 	char id[24];
-	uint64_t seq = h->head;
 	struct sse_out_event o = {type, type_len, data, data_len, id, 0, retry};
-	struct hev *e;
-	size_t size;
+	struct chan *ch;
+	size_t size, off;
+	struct block *b;
 
 	if (type != NULL && !sse_field_ok(type, type_len))
 		return 0;
-	o.id_len = (size_t)snprintf(id, sizeof(id), "%" PRIu64, h->seed + seq);
+	o.id_len =
+	    (size_t)snprintf(id, sizeof(id), "%" PRIu64, h->seed + h->seq);
 	size = sse_emit_size(&o);
 	if (h->cur == NULL || h->cur->cap - h->cur->len < size) {
 		size_t cap = size > BLOCK_SIZE ? size : BLOCK_SIZE;
@@ -469,24 +668,22 @@ hub_publish(struct hub *h, const char *type, size_t type_len, const char *data,
 		h->cur->cap = cap;
 		h->cur->len = 0;
 	}
-	if (h->head - h->first == h->ring_cap)
-		evict_to(h, h->first + 1); /* flush drops who needed it */
-	e = at(h, seq);
-	e->b = h->cur;
-	e->off = h->cur->len;
-	e->len = sse_emit_buf(h->cur->data + h->cur->len, &o);
-	h->cur->len += e->len;
-	h->cur->last_seq = seq;
-	h->cur->refs++;
-	h->bytes += e->len;
-	e->end = h->bytes;
-	h->head++;
+	b = h->cur;
+	off = b->len;
+	size = sse_emit_buf(b->data + off, &o);
+	b->len += size;
+	TAILQ_FOREACH(ch, &h->chans, link)
+		if (chan_matches(ch, topic))
+			chan_add(ch, b, off, size, h->seq,
+			    ch == h->all ? topic : NULL);
+	h->seq++;
+	h->bytes += size;
 	h->st.events_in++;
 	if (h->bytes - h->flushed >= FLUSH_BYTES)
 		flush(h);
 	else if (!event_pending(h->flush_ev, EV_TIMEOUT, NULL))
 		event_active(h->flush_ev, EV_TIMEOUT, 0);
-	return h->seed + seq;
+	return h->seed + h->seq - 1;
 }
 
 /* A whole decimal number, else false. */
@@ -508,25 +705,93 @@ parse_id(const char *s, uint64_t *out)
 	return true;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The channel of FILTERS (none: every event), made when new. */
+static struct chan *
+chan_get(struct hub *h, const char *const *filters, size_t n)
+{
+	char **f, *key;
+	size_t len = 1, m = 0;
+	struct chan *ch;
+
+	if (n == 0)
+		return h->all;
+	f = xcalloc(n, sizeof(*f));
+	for (size_t i = 0; i < n; i++)
+		f[i] = xstrdup(filters[i]);
+	qsort(f, n, sizeof(*f), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && strcmp(f[m - 1], f[i]) == 0) {
+			free(f[i]);
+			continue;
+		}
+		f[m++] = f[i];
+		len += strlen(f[i]) + 1;
+	}
+	key = xmalloc(len);
+	len = 0;
+	for (size_t i = 0; i < m; i++) {
+		size_t k = strlen(f[i]);
+
+		memcpy(key + len, f[i], k);
+		key[len + k] = '\n';
+		len += k + 1;
+	}
+	key[len] = '\0';
+	TAILQ_FOREACH(ch, &h->chans, link) {
+		if (strcmp(ch->key, key) == 0) {
+			for (size_t i = 0; i < m; i++)
+				free(f[i]);
+			free(f);
+			free(key);
+			return ch;
+		}
+	}
+	ch = chan_new(h, key, f, m);
+	free(key);
+	/* Its history: the events of the history that match. */
+	for (uint64_t i = h->all->first; i < h->all->head; i++) {
+		const struct hev *e = at(h->all, i);
+
+		if (chan_matches(ch, e->topic))
+			chan_add(ch, e->b, e->off, e->len, e->seq, NULL);
+	}
+	return ch;
+}
+
+uint64_t
+hub_snapshot_id(const struct hub *h)
+{
+	return h->seed + h->seq - 1;
+}
+
 void
-hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
-    long backlog)
+hub_attach(struct hub *h, struct evhttp_request *req,
+    const char *const *filters, size_t nfilters, const char *last_id,
+    long backlog, struct evbuffer *prelude)
 {
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct client *c = xcalloc(1, sizeof(*c));
+	struct chan *ch = chan_get(h, filters, nfilters);
 	struct bufferevent *bev;
 	const char *te;
-	uint64_t rf = replay_first(h), id;
+	uint64_t rf = replay_first(ch), id;
+	uint64_t rf_seq = replay_first_all(h);
 	char *host = NULL;
 	ev_uint16_t port = 0;
 
-	c->h = h;
+	c->ch = ch;
 	c->req = req;
 	c->evcon = evhttp_request_get_connection(req);
-	evhttp_connection_get_peer(c->evcon, &host, &port);
 	if (h->cfg.verbose) {
 		char peer[80];
 
+		evhttp_connection_get_peer(c->evcon, &host, &port);
 		snprintf(peer, sizeof(peer), "%s:%u", host ? host : "?",
 		    (unsigned)port);
 		c->peer = xstrdup(peer);
@@ -535,26 +800,27 @@ hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
 		/*
 		 * Events after LAST_ID; when it is not ours (too old, in the
 		 * future, not a number), the whole history: at least once.
+		 * The replay starts with the oldest event of the history, so
+		 * LAST_ID may be the one just before it.
 		 */
-		if (parse_id(last_id, &id) && id >= h->seed + rf - 1 &&
-		    id < h->seed + h->head && id >= h->seed)
-			c->next = id - h->seed + 1;
+		if (parse_id(last_id, &id) && id < UINT64_MAX &&
+		    id + 1 >= h->seed + rf_seq && id + 1 <= h->seed + h->seq)
+			c->next = index_of_seq(ch, id + 1 - h->seed);
 		else
 			c->next = rf;
 	} else if (backlog >= 0) {
-		c->next = h->head - rf > (uint64_t)backlog
-		    ? h->head - (uint64_t)backlog
+		c->next = ch->head - rf > (uint64_t)backlog
+		    ? ch->head - (uint64_t)backlog
 		    : rf;
 	} else {
-		c->next = h->head;
+		c->next = ch->head;
 	}
 	evhttp_add_header(hdr, "Content-Type", "text/event-stream");
 	evhttp_add_header(hdr, "Cache-Control", "no-cache");
 	evhttp_add_header(hdr, "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(req, 200, "OK");
-	c->chunked =
-	    (te = evhttp_find_header(hdr, "Transfer-Encoding")) != NULL &&
-	    strcasecmp(te, "chunked") == 0;
+	te = evhttp_find_header(hdr, "Transfer-Encoding");
+	c->chunked = te != NULL && strcasecmp(te, "chunked") == 0;
 	bev = evhttp_connection_get_bufferevent(c->evcon);
 	c->tls = bufferevent_openssl_get_ssl(bev) != NULL;
 	c->fd = bufferevent_getfd(bev);
@@ -567,21 +833,24 @@ hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
 	evhttp_clear_headers(hdr);
 	evhttp_clear_headers(evhttp_request_get_input_headers(req));
 	evhttp_connection_set_closecb(c->evcon, on_close, c);
-	TAILQ_INSERT_TAIL(&h->clients, c, link);
+	TAILQ_INSERT_TAIL(&ch->clients, c, link);
+	ch->nclients++;
 	h->st.clients++;
 	if (h->cfg.verbose)
 		diag_err("%s: connected, %" PRIu64 " events of replay", c->peer,
-		    h->head - c->next);
+		    ch->head - c->next);
 	/*
 	 * The first chunk goes through evhttp, which from then on calls
 	 * on_written whenever the connection's buffer has been written out:
-	 * a comment (it also gets the headers through proxies at once) and
-	 * the retry field. The replay follows when it is out.
+	 * a comment (it also gets the headers through proxies at once), the
+	 * retry field and the caller's prelude. The replay follows.
 	 */
 	evbuffer_add(h->scratch, ":\n", 2);
 	if (h->cfg.retry_ms >= 0)
 		evbuffer_add_printf(
 		    h->scratch, "retry: %" PRId64 "\n\n", h->cfg.retry_ms);
+	if (prelude != NULL)
+		evbuffer_add_buffer(h->scratch, prelude);
 	c->inflight = true;
 	c->quiet_since = loop_now_ms();
 	evhttp_send_reply_chunk_with_cb(req, h->scratch, on_written, c);
@@ -591,11 +860,14 @@ hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
 bool
 hub_all_sent(const struct hub *h)
 {
+	const struct chan *ch;
 	const struct client *c;
 
-	TAILQ_FOREACH(c, &h->clients, link)
-		if (c->next < h->head || c->inflight)
-			return false;
+	TAILQ_FOREACH(ch, &h->chans, link) {
+		TAILQ_FOREACH(c, &ch->clients, link)
+			if (c->next < ch->head || c->inflight)
+				return false;
+	}
 	return true;
 }
 
@@ -608,12 +880,12 @@ hub_flow_open(const struct hub *h)
 void
 hub_stats(const struct hub *h, struct hub_stats *st)
 {
-	uint64_t rf = replay_first(h);
+	const struct chan *ch = h->all;
+	uint64_t rf = replay_first_all(h);
 
 	*st = h->st;
-	st->history_events = h->head - rf;
-	st->history_bytes =
-	    rf < h->head ? h->bytes - (at(h, rf)->end - at(h, rf)->len) : 0;
-	st->first_id = rf < h->head ? h->seed + rf : 0;
-	st->last_id = h->head > 0 ? h->seed + h->head - 1 : 0;
+	st->history_events = ch->head - rf;
+	st->history_bytes = ch->bytes - start_of(ch, rf);
+	st->first_id = rf < ch->head ? h->seed + at(ch, rf)->seq : 0;
+	st->last_id = h->seq > 0 ? h->seed + h->seq - 1 : 0;
 }

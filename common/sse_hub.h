@@ -53,21 +53,29 @@ struct hub *hub_new(struct event_base *base, const struct hub_cfg *cfg,
 void hub_free(struct hub *h);
 
 /*
- * Publish an event: TYPE (NULL or "" for message; no CR or LF), DATA and
- * a retry field (-1: none). Returns its id, or 0 when TYPE is not
+ * Publish an event: TYPE (NULL or "" for message; no CR or LF), DATA, a
+ * retry field (-1: none) and the MQTT TOPIC it came from (NULL: none; only
+ * clients without filters get it). Returns its id, or 0 when TYPE is not
  * acceptable.
  */
 uint64_t hub_publish(struct hub *h, const char *type, size_t type_len,
-    const char *data, size_t data_len, int64_t retry);
+    const char *data, size_t data_len, int64_t retry, const char *topic);
 
 /*
- * Take over REQ (a GET of the event stream) as a client: answer 200 with
- * the stream headers (plus EXTRA headers already added by the caller),
- * then the replay that LAST_ID (or NULL) or BACKLOG (-1: none) asks for,
- * then live events.
+ * Take over REQ (a GET of the event stream) as a client of the events
+ * whose topics match one of FILTERS (none: every event): answer 200 with
+ * the stream headers (plus headers already added by the caller), then
+ * PRELUDE (NULL, or serialized events such as mq2sse's retained messages;
+ * emptied), then the replay that LAST_ID (or NULL) or BACKLOG (-1: none)
+ * asks for, then live events. Events are matched once per distinct set
+ * of filters, not once per client.
  */
-void hub_attach(struct hub *h, struct evhttp_request *req, const char *last_id,
-    long backlog);
+void hub_attach(struct hub *h, struct evhttp_request *req,
+    const char *const *filters, size_t nfilters, const char *last_id,
+    long backlog, struct evbuffer *prelude);
+
+/* The id of the newest event (one less than the next one's). */
+uint64_t hub_snapshot_id(const struct hub *h);
 
 /* True when every client has been sent every event. */
 bool hub_all_sent(const struct hub *h);
