@@ -92,3 +92,49 @@ topic_matches(const char *filter, const char *topic)
 		return false;
 	return result;
 }
+
+/* The length of the level at S (up to '/' or the end). */
+static size_t
+level_len(const char *s)
+{
+	return strcspn(s, "/");
+}
+
+bool
+topic_within(const char *inner, const char *outer)
+{
+	const char *n = topic_unshare(inner), *o = topic_unshare(outer);
+	bool top = true;
+
+	for (;;) {
+		size_t nl = level_len(n), ol = level_len(o);
+
+		/* "#" covers what is left, the parent level included. */
+		if (ol == 1 && o[0] == '#')
+			return true;
+		/*
+		 * A "#" is within "+/#" only at the top, where there is no
+		 * parent level for "#" to match and "+" to miss.
+		 */
+		if (nl == 1 && n[0] == '#')
+			return top && strcmp(o, "+/#") == 0;
+		top = false;
+		if (ol == 1 && o[0] == '+') {
+			/* Any one level, a wildcard one too, but not "#". */
+		} else if (nl == 1 && n[0] == '+') {
+			return false;
+		} else if (nl != ol || memcmp(n, o, nl) != 0) {
+			return false;
+		}
+		n += nl;
+		o += ol;
+		if (*n == '\0' || *o == '\0') {
+			/* INNER ended: OUTER may go on only with "/#". */
+			if (*n == '\0' && *o == '\0')
+				return true;
+			return *n == '\0' && strcmp(o, "/#") == 0;
+		}
+		n++;
+		o++;
+	}
+}

@@ -14,4 +14,11 @@ const char *topic_unshare(const char *filter);
 /* True when TOPIC matches FILTER (a $share prefix of FILTER is ignored). */
 bool topic_matches(const char *filter, const char *topic);
 
+/*
+ * True when every topic that filter INNER matches is also matched by
+ * filter OUTER (both valid): mq2sse's ?topic= within --allow. This is not
+ * topic matching: "a/#" contains "a/+/b" and "a", but not "#" or "+/b".
+ */
+bool topic_within(const char *inner, const char *outer);
+
 #endif

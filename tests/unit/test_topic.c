@@ -247,6 +247,133 @@ differential(void)
 	    compared, matched, skipped);
 }
 
+/* Containment of filters (mq2sse's ?topic= within --allow). */
+static const struct within_case {
+	const char *inner, *outer;
+	bool want;
+} within_cases[] = {
+    {"a", "a/#", true},
+    {"a/+/b", "a/#", true},
+    {"a/b/c", "a/#", true},
+    {"a/#", "a/#", true},
+    {"#", "a/#", false},
+    {"+/b", "a/#", false},
+    {"a/b", "a/+", true},
+    {"a/b/c", "a/+", false},
+    {"a/#", "a/+", false},
+    {"a/+/+", "a/+", false},
+    {"a/+", "a/+", true},
+    {"a", "a/+", false},
+    {"a/b", "#", true},
+    {"#", "#", true},
+    {"+", "#", true},
+    {"+/+", "+/#", true},
+    {"#", "+/#", true},
+    {"a/#", "a/+/#", false},
+    {"a", "+", true},
+    {"+", "a", false},
+    {"a/b", "a/b", true},
+    {"a/b", "a/c", false},
+    {"a/b", "a", false},
+    {"a", "a/b", false},
+    {"a//b", "a/+/b", true},
+    {"a/+/b", "a//b", false},
+    {"$share/g/a/b", "a/#", true},
+    {"a/b", "$share/g/a/+", true},
+};
+
+static bool
+universe_within(const char **filters, size_t nf, const char **topics,
+    size_t nt, const char *inner, const char *outer)
+{
+	(void)filters;
+	(void)nf;
+	for (size_t t = 0; t < nt; t++)
+		if (ref_match(inner, topics[t]) && !ref_match(outer, topics[t]))
+			return false;
+	return true;
+}
+
+/*
+ * Every filter of up to 3 levels over {a, b, +, #} against every other:
+ * topic_within must say exactly whether each topic of up to 5 levels
+ * over {a, b, c} that INNER matches is matched by OUTER.
+ */
+static void
+within_exhaustive(void)
+{
+	static const char *lv[] = {"a", "b", "+", "#"};
+	static const char *tl[] = {"a", "b", "c"};
+	char **filters = NULL, **topics = NULL;
+	size_t nf = 0, nt = 0, bad = 0, pairs = 0;
+	char buf[64];
+
+	for (int depth = 1; depth <= 3; depth++) {
+		int total = 1;
+
+		for (int i = 0; i < depth; i++)
+			total *= 4;
+		for (int k = 0; k < total; k++) {
+			int x = k;
+			char err[128];
+
+			buf[0] = '\0';
+			for (int i = 0; i < depth; i++) {
+				if (i > 0)
+					strncat(buf, "/", sizeof(buf) - strlen(buf) - 1);
+				strncat(buf, lv[x % 4], sizeof(buf) - strlen(buf) - 1);
+				x /= 4;
+			}
+			if (topic_check_sub(buf, err, sizeof(err)) != 0)
+				continue;
+			filters = realloc(filters, (nf + 1) * sizeof(*filters));
+			filters[nf++] = strdup(buf);
+		}
+	}
+	for (int depth = 1; depth <= 5; depth++) {
+		int total = 1;
+
+		for (int i = 0; i < depth; i++)
+			total *= 3;
+		for (int k = 0; k < total; k++) {
+			int x = k;
+
+			buf[0] = '\0';
+			for (int i = 0; i < depth; i++) {
+				if (i > 0)
+					strncat(buf, "/", sizeof(buf) - strlen(buf) - 1);
+				strncat(buf, tl[x % 3], sizeof(buf) - strlen(buf) - 1);
+				x /= 3;
+			}
+			topics = realloc(topics, (nt + 1) * sizeof(*topics));
+			topics[nt++] = strdup(buf);
+		}
+	}
+	for (size_t i = 0; i < nf; i++) {
+		for (size_t j = 0; j < nf; j++) {
+			bool want = universe_within((const char **)filters, nf,
+			    (const char **)topics, nt, filters[i], filters[j]);
+
+			pairs++;
+			if (topic_within(filters[i], filters[j]) != want) {
+				if (bad++ < 5)
+					printf("# within(%s, %s): want %d\n",
+					    filters[i], filters[j], want);
+			}
+		}
+	}
+	printf("# %zu filters, %zu topics, %zu pairs\n", nf, nt, pairs);
+	is_int((long long)bad, 0,
+	    "topic_within agrees with matching over every topic of the universe");
+	ok(pairs > 2500, "topic_within: more than 2500 filter pairs checked");
+	for (size_t i = 0; i < nf; i++)
+		free(filters[i]);
+	for (size_t i = 0; i < nt; i++)
+		free(topics[i]);
+	free(filters);
+	free(topics);
+}
+
 int
 main(void)
 {
@@ -352,5 +479,13 @@ main(void)
 	}
 
 	differential();
+	for (i = 0; i < sizeof(within_cases) / sizeof(within_cases[0]); i++) {
+		const struct within_case *c = &within_cases[i];
+
+		snprintf(name, sizeof(name), "topic_within(%s, %s) is %s",
+		    c->inner, c->outer, c->want ? "true" : "false");
+		ok(topic_within(c->inner, c->outer) == c->want, name);
+	}
+	within_exhaustive();
 	return done();
 }
