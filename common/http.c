@@ -28,6 +28,8 @@
 
 /* Seconds a request (not a stream) may take to arrive and be answered. */
 #define REQUEST_TIMEOUT 30
+/* The largest request body (mq2sse's POST /publish). */
+#define MAX_BODY (16 * 1024 * 1024)
 
 struct route {
 	char *path, *method;
@@ -50,6 +52,9 @@ struct http {
 	size_t nroutes;
 	void (*metrics_cb)(struct evbuffer *out, void *arg);
 	void *metrics_arg;
+	void (*attach_cb)(void *arg, struct evhttp_request *req,
+	    const char *query, const char *last_id, long backlog);
+	void *attach_arg;
 };
 
 void
@@ -273,8 +278,11 @@ serve_events(struct http *ht, struct evhttp_request *req, const char *query)
 		backlog = v > LONG_MAX ? LONG_MAX : (long)v;
 		free(bl);
 	}
-	hub_attach(
-	    ht->hub, req, NULL, 0, hid, backlog, NULL); /* it logs the client */
+	if (ht->attach_cb != NULL)
+		ht->attach_cb(ht->attach_arg, req, query, hid, backlog);
+	else
+		hub_attach(ht->hub, req, NULL, 0, hid, backlog,
+		    NULL); /* it logs the client */
 	free(qid);
 }
 
@@ -514,6 +522,7 @@ http_new(struct event_base *base, const struct http_cfg *cfg, struct hub *hub)
 	if (ht->evh == NULL)
 		diag_die(1, "cannot create the HTTP server");
 	evhttp_set_timeout(ht->evh, REQUEST_TIMEOUT);
+	evhttp_set_max_body_size(ht->evh, MAX_BODY);
 	evhttp_set_allowed_methods(ht->evh,
 	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
@@ -735,4 +744,14 @@ httpopt_usage(FILE *fp)
 	    "up (default 5)\n"
 	    "     --no-ui                no viewer page\n",
 	    fp);
+}
+
+void
+http_set_attach(struct http *ht,
+    void (*cb)(void *arg, struct evhttp_request *req, const char *query,
+        const char *last_id, long backlog),
+    void *arg)
+{
+	ht->attach_cb = cb;
+	ht->attach_arg = arg;
 }

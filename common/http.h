@@ -53,6 +53,17 @@ void http_add_route(struct http *ht, const char *path, const char *method,
     void (*cb)(struct evhttp_request *req, void *arg), void *arg);
 
 /*
+ * Who takes a GET /events (after the token and --max-clients checks):
+ * by default every client gets every event (hub_attach without filters).
+ * mq2sse reads ?topic= and sends retained messages first. CB must answer
+ * or attach REQ.
+ */
+void http_set_attach(struct http *ht,
+    void (*cb)(void *arg, struct evhttp_request *req, const char *query,
+        const char *last_id, long backlog),
+    void *arg);
+
+/*
  * Extra lines for /metrics (Prometheus text, each ending in \n); called
  * at every scrape.
  */

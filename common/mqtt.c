@@ -51,6 +51,7 @@ struct mqtt {
 	enum state state;
 	int protocol;
 	bool ever_connected;
+	bool patient;   /* the first connection: retry for ever */
 	bool retry_now; /* reconnect without back-off (fallback) */
 	bool gave_up;   /* a refusal that retrying cannot fix */
 	int receive_max;
@@ -486,12 +487,18 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	if (s->state == S_CONNECTED || s->state == S_DEAD ||
 	    s->state == S_CLOSED)
 		return;
-	if (s->ever_connected)
+	if (s->ever_connected) {
 		diag_err("could not reconnect to %s%s%s", mqconn_peer(s->c),
 		    s->last_error[0] ? ": " : "", s->last_error);
-	else
+	} else if (s->patient) {
+		/* A server keeps serving and keeps trying: say so once. */
+		diag_err("connect %s: %s; still trying", mqconn_peer(s->c),
+		    s->last_error[0] ? s->last_error : "timed out");
+		return;
+	} else {
 		diag_err("connect %s: %s", mqconn_peer(s->c),
 		    s->last_error[0] ? s->last_error : "timed out");
+	}
 	die(s, EXIT_CONNECT);
 }
 
@@ -600,6 +607,12 @@ mqtt_start(struct mqtt *s)
 
 	evtimer_add(s->deadline, &tv);
 	start_attempt(s);
+}
+
+void
+mqtt_set_patient(struct mqtt *s)
+{
+	s->patient = true;
 }
 
 void

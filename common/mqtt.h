@@ -56,6 +56,11 @@ void mqtt_start(struct mqtt *s);
  * (fatal, EXIT_CONNECT). 0, the default, means reconnect for ever.
  */
 void mqtt_set_reconnect_limit(struct mqtt *s, uint64_t ms);
+/*
+ * Retry the first connection for ever (mq2sse serves its clients while the
+ * broker is away): past --connect-timeout a message says it still tries.
+ */
+void mqtt_set_patient(struct mqtt *s);
 /* Maximum messages in flight the broker accepts (Receive Maximum). */
 int mqtt_receive_maximum(const struct mqtt *s);
 /* The protocol in use: MQTT_PROTOCOL_V31, _V311 or _V5. */

@@ -1,0 +1,34 @@
+/*
+ * mq2sse's last-value cache: the latest retained message of each topic,
+ * as the event it became (type and data), bounded in topics; past the
+ * bound the least recently updated topics go first.
+ */
+#ifndef MQSSE_RETAINED_H
+#define MQSSE_RETAINED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct retained;
+
+/* A cache of at most MAX topics. */
+struct retained *retained_new(size_t max);
+void retained_free(struct retained *r);
+
+/*
+ * Set TOPIC's event (copies are kept), or remove TOPIC when DATA is NULL
+ * (an empty retained message). Returns true when another topic had to be
+ * dropped to make room.
+ */
+bool retained_set(struct retained *r, const char *topic, const char *type,
+    size_t type_len, const char *data, size_t data_len);
+
+size_t retained_count(const struct retained *r);
+
+/* Call CB for each topic, least recently updated first. */
+void retained_each(const struct retained *r,
+    void (*cb)(void *arg, const char *topic, const char *type, size_t type_len,
+        const char *data, size_t data_len),
+    void *arg);
+
+#endif
