@@ -17,7 +17,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <mqtt_protocol.h>
-#include <openssl/crypto.h>
 
 #include "common/b64.h"
 #include "common/diag.h"
@@ -114,17 +113,6 @@ usage(void)
 }
 
 static void
-add_filter(char ***list, int *n, const char *f, const char *opt)
-{
-	char err[256];
-
-	if (topic_check_sub(f, err, sizeof(err)) == -1)
-		diag_usage("%s: %s", opt, err);
-	*list = xrealloc(*list, (size_t)(*n + 1) * sizeof(**list));
-	(*list)[(*n)++] = xstrdup(f);
-}
-
-static void
 parse_args(struct bridge *b, int argc, char **argv)
 {
 	static const struct option longopts[] = {MQCONN_LONGOPTS,
@@ -150,15 +138,16 @@ parse_args(struct bridge *b, int argc, char **argv)
 			continue;
 		switch (c) {
 		case 't':
-			add_filter(
+			topic_add_filter(
 			    &b->filters, &b->nfilters, optarg, "--topic");
 			break;
 		case OPT_ALLOW:
-			add_filter(&b->allow, &b->nallow, optarg, "--allow");
+			topic_add_filter(
+			    &b->allow, &b->nallow, optarg, "--allow");
 			b->allow_given = true;
 			break;
 		case OPT_ALLOW_PUBLISH:
-			add_filter(&b->allow_pub, &b->nallow_pub, optarg,
+			topic_add_filter(&b->allow_pub, &b->nallow_pub, optarg,
 			    "--allow-publish");
 			break;
 		case OPT_DATA:
@@ -196,9 +185,7 @@ parse_args(struct bridge *b, int argc, char **argv)
 			usage();
 			break;
 		case OPT_VERSION:
-			version_print(stdout);
-			printf("OpenSSL %s\n",
-			    OpenSSL_version(OPENSSL_VERSION_STRING));
+			http_version_print(stdout);
 			exit(EXIT_OK);
 		default:
 			diag_try_help();
@@ -208,7 +195,7 @@ parse_args(struct bridge *b, int argc, char **argv)
 		diag_usage("unexpected argument '%s'", argv[optind]);
 	mqconn_finish(&b->conn, 1);
 	if (b->conn.url_path != NULL)
-		add_filter(
+		topic_add_filter(
 		    &b->filters, &b->nfilters, b->conn.url_path, "--url");
 	if (b->nfilters == 0)
 		diag_usage("a topic filter is needed (-t or the path of -L)");
@@ -217,7 +204,8 @@ parse_args(struct bridge *b, int argc, char **argv)
 	b->ho.http.verbose = b->verbose;
 	if (!b->allow_given) {
 		for (int i = 0; i < b->nfilters; i++)
-			add_filter(&b->allow, &b->nallow, b->filters[i], "-t");
+			topic_add_filter(
+			    &b->allow, &b->nallow, b->filters[i], "-t");
 	}
 }
 

@@ -106,17 +106,6 @@ usage(void)
 }
 
 static void
-add_filter(char ***list, int *n, const char *f, const char *opt)
-{
-	char err[256];
-
-	if (topic_check_sub(f, err, sizeof(err)) == -1)
-		diag_usage("%s: %s", opt, err);
-	*list = xrealloc(*list, (size_t)(*n + 1) * sizeof(**list));
-	(*list)[(*n)++] = xstrdup(f);
-}
-
-static void
 set_mode(struct sub *s, enum outmode m)
 {
 	if (s->modes_given++ > 0 && s->mode != m)
@@ -180,15 +169,15 @@ parse_args(struct sub *s, int argc, char **argv)
 			s->no_retained = true;
 			break;
 		case 't':
-			add_filter(
+			topic_add_filter(
 			    &s->filters, &s->nfilters, optarg, "--topic");
 			break;
 		case 'T':
-			add_filter(&s->filters_out, &s->nfilters_out, optarg,
-			    "--filter-out");
+			topic_add_filter(&s->filters_out, &s->nfilters_out,
+			    optarg, "--filter-out");
 			break;
 		case 'U':
-			add_filter(
+			topic_add_filter(
 			    &s->unsubs, &s->nunsubs, optarg, "--unsubscribe");
 			break;
 		case 'v':
@@ -227,7 +216,7 @@ parse_args(struct sub *s, int argc, char **argv)
 		diag_usage("unexpected argument '%s'", argv[optind]);
 	mqconn_finish(&s->conn, 0);
 	if (s->conn.url_path != NULL)
-		add_filter(
+		topic_add_filter(
 		    &s->filters, &s->nfilters, s->conn.url_path, "--url");
 	if (s->nfilters == 0 && s->nunsubs == 0)
 		diag_usage("a topic filter is needed (-t or the path of -L)");

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/crypto.h>
 
 #include "common/diag.h"
 #include "common/exitcode.h"
@@ -155,9 +154,7 @@ parse_args(struct push *p, int argc, char **argv)
 			usage();
 			break;
 		case OPT_VERSION:
-			version_print(stdout);
-			printf("OpenSSL %s\n",
-			    OpenSSL_version(OPENSSL_VERSION_STRING));
+			http_version_print(stdout);
 			exit(EXIT_OK);
 		default:
 			diag_try_help();

@@ -17,12 +17,14 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "common/diag.h"
 #include "common/http.h"
 #include "common/opt.h"
+#include "common/version.h"
 #include "common/web/web.h"
 #include "common/xalloc.h"
 
@@ -754,4 +756,11 @@ http_set_attach(struct http *ht,
 {
 	ht->attach_cb = cb;
 	ht->attach_arg = arg;
+}
+
+void
+http_version_print(FILE *fp)
+{
+	version_print(fp);
+	fprintf(fp, "OpenSSL %s\n", OpenSSL_version(OPENSSL_VERSION_STRING));
 }

@@ -78,6 +78,9 @@ char *http_query_get(const char *query, const char *name);
 /* Every value of NAME, in order; *N gets the count. Free each and the array. */
 char **http_query_all(const char *query, const char *name, size_t *n);
 
+/* --version of the HTTP tools: the shared lines, then OpenSSL's. */
+void http_version_print(FILE *fp);
+
 /* Answer REQ with CODE, its reason phrase and a one-line text body. */
 void http_reply_text(struct evhttp_request *req, int code, const char *text);
 

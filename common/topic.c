@@ -5,7 +5,9 @@
 
 #include <mosquitto.h>
 
+#include "common/diag.h"
 #include "common/topic.h"
+#include "common/xalloc.h"
 #include "common/utf8.h"
 
 int
@@ -137,4 +139,15 @@ topic_within(const char *inner, const char *outer)
 		n++;
 		o++;
 	}
+}
+
+void
+topic_add_filter(char ***list, int *n, const char *filter, const char *opt)
+{
+	char err[256];
+
+	if (topic_check_sub(filter, err, sizeof(err)) == -1)
+		diag_usage("%s: %s", opt, err);
+	*list = xrealloc(*list, (size_t)(*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrdup(filter);
 }

@@ -21,4 +21,11 @@ bool topic_matches(const char *filter, const char *topic);
  */
 bool topic_within(const char *inner, const char *outer);
 
+/*
+ * Option parsing: append a copy of FILTER to *LIST (*N entries), or exit 2
+ * with "OPT: reason" when it is not a valid filter.
+ */
+void topic_add_filter(
+    char ***list, int *n, const char *filter, const char *opt);
+
 #endif
