@@ -5,7 +5,7 @@
  *   #state       connection state, exactly one of:
  *                connecting | live | reconnecting | closed
  *                (body[data-state] holds the same word)
- *   #reconnects  how many times the stream was re-established
+ *   #reconnects  how many times the page tried to re-establish the stream
  *   #count       events received since the page loaded (Clear keeps it)
  *   #shown       rows in the list that the filter lets through
  *   #events      the list; one element .ev a row, with data-id (the event's
@@ -25,19 +25,32 @@
  *                data-topic (the topic up to that level), data-retained,
  *                .name, .value (latest payload, "[binary N bytes]" for a
  *                binary one) and .time
+ *   #notice      why the stream is not live, when there is something to
+ *                say (401: a token is needed; an HTTP error; 204: the
+ *                server ended the stream); hidden otherwise
  *
  * The server fills in the mqsse-mode and mqsse-backlog meta elements and
  * the title. Opened as a file, they still hold their "@MQSSE_..." names;
  * the page then takes ?mode= from its URL, or ssepush, and a backlog of 100.
  *
- * The page's own query string is passed on to the stream: token=T as is,
- * and in mq2sse each topic=FILTER as is (so a literal "+" stays the MQTT
- * wildcard, SPEC.md section 7). backlog=N overrides the served backlog.
+ * The page's own query string is passed on to the stream: token=T as is
+ * (and as an Authorization: Bearer header), and in mq2sse each
+ * topic=FILTER as is (so a literal "+" stays the MQTT wildcard, SPEC.md
+ * section 7). backlog=N overrides the served backlog.
  *
- * Event types: EventSource delivers an event only to listeners of its
- * type, and there is no catch-all. The page always listens to "message"
- * and "binary" (mq2sse --data payload), plus each type named in
- * ?types=a,b (for ssepush -e TYPE, or mq2sse --event-type topic).
+ * The stream is read with fetch() and parsed here (not with EventSource,
+ * which delivers an event only to listeners of its type and has no
+ * catch-all): every event is shown, whatever its type. The parser and the
+ * reconnection follow EventSource (WHATWG HTML, "Server-sent events"):
+ * after the stream ends or a network error, the page waits the reconnection
+ * time (3 s, or the server's retry:) and reconnects with Last-Event-ID, so
+ * the server replays what was missed; only the first stream asks for the
+ * ?backlog (a reconnection must not get it again). Unlike EventSource, an
+ * HTTP error does not end it all: repeated failures are retried with a
+ * doubling delay (at most 30 s, or the server's retry: when longer), back
+ * to the reconnection time once an event arrives. A 204 answer stops it.
+ * The ?types= parameter of earlier versions is no longer needed and is
+ * ignored.
  *
  * Data is only ever put in the DOM through text nodes and textContent:
  * nothing received is parsed as HTML.
@@ -47,11 +60,13 @@
 
 	var MAX_ROWS = 5000; /* oldest rows are dropped past this */
 	var DEFAULT_BACKLOG = 100;
-	var BASE_TYPES = ['message', 'binary'];
+	var RETRY_DEFAULT = 3000; /* ms before reconnecting (EventSource's 3 s) */
+	var BACKOFF_MAX = 30000; /* ms, longest wait between failed attempts */
 	var TITLE_MAX = 2000; /* characters of data in a title tooltip */
 	var TREE_VALUE_MAX = 200; /* characters of payload in the tree */
 	var FLASH_MAX = 64; /* tree nodes highlighted per frame */
 	var QUEUE_MAX = 20000; /* events waiting for a frame (background tab) */
+	var TYPES_MAX = 20; /* event types listed in the info line */
 
 	function $(id) {
 		return document.getElementById(id);
@@ -72,6 +87,7 @@
 		events: $('events'),
 		empty: $('empty'),
 		jump: $('jump'),
+		notice: $('notice'),
 		treePanel: $('tree-panel'),
 		treeToggle: $('tree-toggle'),
 		tree: $('tree'),
@@ -131,12 +147,6 @@
 	else if (/^\d+$/.test(meta('mqsse-backlog')))
 		backlog = Number(meta('mqsse-backlog'));
 
-	var types = BASE_TYPES.slice();
-	(param('types') || '').split(',').forEach(function (t) {
-		if (t !== '' && types.indexOf(t) < 0)
-			types.push(t);
-	});
-
 	var title = document.title;
 	if (title === '' || title.indexOf('@MQSSE_') === 0)
 		title = mode;
@@ -144,30 +154,38 @@
 	ui.title.textContent = title;
 	ui.body.setAttribute('data-mode', mode);
 
+	/* The info line: topics (mq2sse) and the event types seen so far. */
+	var seenTypes = [];
+	var typesInfo = document.createElement('code');
+	typesInfo.textContent = '\u2014';
 	(function showInfo() {
-		var parts = [];
 		if (mq) {
 			var topics = params.filter(function (p) {
 				return p.key === 'topic';
 			}).map(function (p) {
 				return p.value;
 			});
-			parts.push(['topics', topics.length ?
-			    topics.join(' ') : 'all allowed']);
-		}
-		parts.push(['types', types.join(' ')]);
-		parts.forEach(function (p, i) {
-			if (i > 0)
-				ui.info.appendChild(document.createTextNode(' \u00b7 '));
-			ui.info.appendChild(document.createTextNode(p[0] + ' '));
+			ui.info.appendChild(document.createTextNode('topics '));
 			var c = document.createElement('code');
-			c.textContent = p[1];
+			c.textContent = topics.length ? topics.join(' ') :
+			    'all allowed';
 			ui.info.appendChild(c);
-		});
-		ui.info.title = 'Add ?types=a,b to the address to listen ' +
-		    'for more event types' + (mq ? ', ?topic=FILTER to ' +
-		    'choose topics' : '');
+			ui.info.appendChild(document.createTextNode(' \u00b7 '));
+			ui.info.title = 'Add ?topic=FILTER to the address to ' +
+			    'choose topics';
+		}
+		ui.info.appendChild(document.createTextNode('types '));
+		ui.info.appendChild(typesInfo);
 	})();
+
+	function sawType(t) {
+		if (seenTypes.length > TYPES_MAX || seenTypes.indexOf(t) >= 0)
+			return;
+		seenTypes.push(t);
+		typesInfo.textContent = seenTypes.length > TYPES_MAX ?
+		    seenTypes.slice(0, TYPES_MAX).join(' ') + ' \u2026' :
+		    seenTypes.join(' ');
+	}
 
 	/* Small helpers. */
 
@@ -765,12 +783,11 @@
 		setTimeout(flush, 250);
 	}
 
-	function onEvent(e) {
+	function onEvent(type, data, id) {
 		received++;
-		lastId = e.lastEventId;
+		sawType(type);
 		queue.push({
-			type: e.type, id: e.lastEventId, data: String(e.data),
-			t: Date.now(), rec: null
+			type: type, id: id, data: data, t: Date.now(), rec: null
 		});
 		/* A hidden tab gets no frames and slow timers: bound the wait. */
 		if (queue.length >= QUEUE_MAX) {
@@ -782,16 +799,120 @@
 	}
 
 	/*
-	 * The connection. EventSource reconnects by itself after a network error
-	 * (sending Last-Event-ID, so the server replays what was missed). It
-	 * gives up on an HTTP error or a wrong content type, as when a proxy
-	 * answers 502 while the server restarts: the page then starts a new one
-	 * with a growing delay, resuming with ?lastEventId=.
+	 * The text/event-stream parser (WHATWG HTML, "Parsing an event
+	 * stream"), fed decoded text: the TextDecoder has already dropped a
+	 * leading BOM and turned invalid UTF-8 into U+FFFD. Lines end at CRLF,
+	 * LF or CR, also when a CRLF is split between two reads. An unfinished
+	 * line is kept as pieces (joined once complete), so that a long line
+	 * arriving in many reads is not copied again at each one. The last
+	 * event ID buffer starts as the connection's last event ID (as in
+	 * Chromium and Firefox); the event source's last event ID is set from it
+	 * at each dispatch. What follows the last blank line when the stream
+	 * ends is simply never dispatched.
 	 */
-	var es = null;
-	var lastId = '';
+	function makeParser(startId, handlers) {
+		var pieces = [];
+		var skipLF = false;
+		var data = '';
+		var type = '';
+		var idBuf = startId;
+
+		function dispatch() {
+			handlers.id(idBuf);
+			if (data === '') {
+				type = '';
+				return;
+			}
+			var d = data.slice(0, -1); /* the last LF */
+			var t = type === '' ? 'message' : type;
+			data = '';
+			type = '';
+			handlers.event(t, d, idBuf);
+		}
+
+		function line(l) {
+			if (l === '') {
+				dispatch();
+				return;
+			}
+			var c = l.indexOf(':');
+			if (c === 0)
+				return; /* a comment */
+			var field = c < 0 ? l : l.slice(0, c);
+			var value = c < 0 ? '' : l.slice(c + 1);
+			if (value.charCodeAt(0) === 32)
+				value = value.slice(1);
+			if (field === 'data')
+				data += value + '\n';
+			else if (field === 'event')
+				type = value;
+			else if (field === 'id') {
+				if (value.indexOf('\0') < 0)
+					idBuf = value;
+			} else if (field === 'retry') {
+				if (/^[0-9]+$/.test(value))
+					handlers.retry(Number(value));
+			}
+		}
+
+		return function feed(text) {
+			var n = text.length;
+			var pos = 0;
+			var lf = -2; /* next LF at or after pos; -1: none; -2: unknown */
+			var cr = -2;
+			if (skipLF && n > 0) {
+				skipLF = false;
+				if (text.charCodeAt(0) === 10)
+					pos = 1;
+			}
+			while (pos < n) {
+				if (lf !== -1 && lf < pos)
+					lf = text.indexOf('\n', pos);
+				if (cr !== -1 && cr < pos)
+					cr = text.indexOf('\r', pos);
+				var end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+				if (end < 0)
+					break;
+				var l = text.slice(pos, end);
+				if (pieces.length > 0) {
+					pieces.push(l);
+					l = pieces.join('');
+					pieces = [];
+				}
+				pos = end + 1;
+				if (end === cr) {
+					if (pos === n)
+						skipLF = true;
+					else if (text.charCodeAt(pos) === 10)
+						pos++;
+				}
+				line(l);
+			}
+			if (pos < n)
+				pieces.push(text.slice(pos));
+		};
+	}
+
+	/*
+	 * The connection: fetch() and a stream reader, reconnecting as
+	 * EventSource does (see the top of the file).
+	 *
+	 *   network error, stream ended  reconnecting; wait; reconnect
+	 *   HTTP error, not an event     closed (and #notice); wait; reconnect
+	 *   stream
+	 *   204                          closed for good
+	 *
+	 * The wait is the reconnection time, doubled at each attempt that
+	 * brings no event, up to BACKOFF_MAX.
+	 */
+	var lastId = ''; /* the event source's last event ID */
+	var retryMs = RETRY_DEFAULT;
+	var failures = 0; /* attempts since the last event */
 	var reconnects = 0;
-	var retryDelay = 1000;
+	var opened = false; /* a stream was opened: the backlog came with it */
+	var controller = null; /* of the current request */
+	var timer = null;
+	var stopped = false;
 
 	function setState(s) {
 		ui.state.textContent = s;
@@ -799,14 +920,132 @@
 		ui.reconnects.textContent = String(reconnects);
 	}
 
+	function notice(text) {
+		ui.notice.textContent = text || '';
+		ui.notice.hidden = !text;
+	}
+
 	function eventsUrl() {
-		var q = [lastId !== '' ? 'lastEventId=' +
-		    encodeURIComponent(lastId) : 'backlog=' + backlog];
+		var q = opened ? [] : ['backlog=' + backlog];
 		params.forEach(function (p) {
 			if (p.key === 'token' || (mq && p.key === 'topic'))
 				q.push(p.raw);
 		});
-		return 'events?' + q.join('&');
+		return 'events' + (q.length ? '?' + q.join('&') : '');
+	}
+
+	/* A header value is bytes: send the ID as UTF-8, as EventSource does. */
+	function utf8Bytes(s) {
+		return /^[\x20-\x7e]*$/.test(s) ? s :
+		    unescape(encodeURIComponent(s));
+	}
+
+	function requestHeaders() {
+		var h = { 'Accept': 'text/event-stream', 'Cache-Control': 'no-cache' };
+		if (lastId !== '')
+			h['Last-Event-ID'] = utf8Bytes(lastId);
+		var token = param('token');
+		if (token !== null && /^[\x21-\x7e]+$/.test(token))
+			h.Authorization = 'Bearer ' + token;
+		return h;
+	}
+
+	function isEventStream(type) {
+		return (type || '').split(';')[0].trim().toLowerCase() ===
+		    'text/event-stream';
+	}
+
+	function seconds(ms) {
+		return ms < 1000 ? ms + ' ms' : Math.round(ms / 1000) + ' s';
+	}
+
+	/* Wait, then try again; returns the wait in ms. */
+	function retryLater() {
+		/* (a retry: 0 must not become a busy loop) */
+		var delay = failures === 0 ? retryMs : Math.max(retryMs, 100) *
+		    Math.pow(2, Math.min(failures, 20));
+		delay = Math.min(delay, Math.max(BACKOFF_MAX, retryMs), 0x7fffffff);
+		failures++;
+		timer = setTimeout(function () {
+			timer = null;
+			reconnects++;
+			setState('reconnecting');
+			connect();
+		}, delay);
+		return delay;
+	}
+
+	/* The stream ended or the network failed. */
+	function lost(ctl) {
+		if (ctl !== controller || stopped)
+			return;
+		controller = null;
+		setState('reconnecting');
+		retryLater();
+	}
+
+	/* The server answered, but not with an event stream. */
+	function refused(res) {
+		controller = null;
+		if (res.body)
+			res.body.cancel().catch(function () {});
+		setState('closed');
+		if (res.status === 204) {
+			notice('The server ended the stream (204 No Content): ' +
+			    'reload the page to connect again.');
+			return;
+		}
+		var delay = retryLater();
+		var why;
+		if (res.status === 401)
+			why = '401 Unauthorized: this stream needs a token. ' +
+			    'Open the page as ' + location.pathname +
+			    '?token=TOKEN.';
+		else if (res.status === 200)
+			why = 'The server answered with ' +
+			    (res.headers.get('Content-Type') || 'no content type') +
+			    ', not text/event-stream.';
+		else
+			why = 'The server answered ' + res.status +
+			    (res.statusText ? ' ' + res.statusText : '') + '.';
+		notice(why + ' Retrying in ' + seconds(delay) + '.');
+	}
+
+	function read(res, ctl) {
+		var reader = res.body.getReader();
+		var decoder = new TextDecoder('utf-8');
+		var feed = makeParser(lastId, {
+			id: function (id) {
+				lastId = id;
+			},
+			retry: function (ms) {
+				retryMs = ms;
+			},
+			event: function (type, data, id) {
+				failures = 0;
+				onEvent(type, data, id);
+			}
+		});
+		/* Not a promise chain: a long stream would keep every link. */
+		function pump() {
+			reader.read().then(function (r) {
+				if (ctl !== controller || stopped) {
+					reader.cancel().catch(function () {});
+					return;
+				}
+				if (r.done) {
+					/* The unfinished event is discarded. */
+					feed(decoder.decode());
+					lost(ctl);
+					return;
+				}
+				feed(decoder.decode(r.value, { stream: true }));
+				pump();
+			}, function () {
+				lost(ctl);
+			});
+		}
+		pump();
 	}
 
 	function connect() {
@@ -816,35 +1055,59 @@
 			    'stream. Serve this page with ssepush or mq2sse.';
 			return;
 		}
-		try {
-			es = new EventSource(eventsUrl());
-		} catch (err) {
-			setState('closed');
+		if (stopped)
 			return;
+		var ctl = new AbortController();
+		controller = ctl;
+		var req;
+		try {
+			req = fetch(eventsUrl(), {
+				headers: requestHeaders(),
+				cache: 'no-store',
+				credentials: 'same-origin',
+				signal: ctl.signal
+			});
+		} catch (err) {
+			req = Promise.reject(err);
 		}
-		es.onopen = function () {
-			retryDelay = 1000;
-			setState('live');
-		};
-		es.onerror = function () {
-			if (es.readyState === EventSource.CLOSED) {
-				setState('closed');
-				es = null;
-				setTimeout(function () {
-					reconnects++;
-					setState('reconnecting');
-					connect();
-				}, retryDelay);
-				retryDelay = Math.min(retryDelay * 2, 30000);
-			} else {
-				reconnects++;
-				setState('reconnecting');
+		req.then(function (res) {
+			if (ctl !== controller || stopped)
+				return;
+			if (res.status !== 200 ||
+			    !isEventStream(res.headers.get('Content-Type')) ||
+			    !res.body) {
+				refused(res);
+				return;
 			}
-		};
-		types.forEach(function (t) {
-			es.addEventListener(t, onEvent);
+			opened = true;
+			notice('');
+			setState('live');
+			read(res, ctl);
+		}, function () {
+			lost(ctl);
 		});
 	}
+
+	/* Leaving the page: end the request (back from the cache: resume). */
+	window.addEventListener('pagehide', function () {
+		stopped = true;
+		if (timer !== null) {
+			clearTimeout(timer);
+			timer = null;
+		}
+		if (controller !== null) {
+			controller.abort();
+			controller = null;
+		}
+	});
+	window.addEventListener('pageshow', function (e) {
+		if (!e.persisted || !stopped)
+			return;
+		stopped = false;
+		reconnects++;
+		setState('reconnecting');
+		connect();
+	});
 
 	/* Controls. */
 
