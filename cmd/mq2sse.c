@@ -616,6 +616,8 @@ main(int argc, char **argv)
 
 	fail_pending(&b, "mq2sse is stopping");
 	loop_signals_free(b.sigs);
+	event_del(b.pub_timer);
+	hub_close_wait(b.hub, 2000);
 	hub_free(b.hub);
 	http_free(b.http);
 	mqtt_free(b.mq);

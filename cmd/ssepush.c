@@ -570,6 +570,8 @@ main(int argc, char **argv)
 		if (status == EXIT_OK && p.bad)
 			status = EXIT_RUNTIME;
 	}
+	/* Clients see a clean end of the stream, not a cut. */
+	hub_close_wait(p.hub, 2000);
 	hub_free(p.hub);
 	http_free(p.http);
 	in_free(p.in);

@@ -67,6 +67,7 @@ struct client {
 	bool behind;   /* unsent data above the window */
 	bool chunked;  /* HTTP/1.1: the response is in chunks */
 	bool tls;      /* TLS: writes go through the bufferevent */
+	bool ended;    /* hub_close ended the response: nothing more */
 	evutil_socket_t fd;
 	char *peer; /* ADDR:PORT, kept with -v only */
 	TAILQ_ENTRY(client) link;
@@ -382,6 +383,8 @@ on_written(struct evhttp_connection *evcon, void *arg)
 	struct client *c = arg;
 	struct chan *ch = c->ch;
 
+	if (c->ended)
+		return;
 	c->inflight = false;
 	if (c->next < ch->first)
 		event_active(ch->h->flush_ev, EV_TIMEOUT, 0); /* drops it */
@@ -471,6 +474,8 @@ flush_chan(struct chan *ch)
 	struct client *c, *tmp;
 
 	TAILQ_FOREACH_SAFE(c, &ch->clients, link, tmp) {
+		if (c->ended)
+			continue;
 		if (c->next < ch->first) {
 			drop(c, "fell behind the history");
 			continue;
@@ -546,7 +551,7 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 
 	TAILQ_FOREACH(ch, &h->chans, link) {
 		TAILQ_FOREACH(c, &ch->clients, link) {
-			if (c->inflight ||
+			if (c->inflight || c->ended ||
 			    now - c->quiet_since < h->cfg.heartbeat_ms)
 				continue;
 			evbuffer_add_reference(
@@ -869,6 +874,72 @@ hub_all_sent(const struct hub *h)
 				return false;
 	}
 	return true;
+}
+
+void
+hub_close(struct hub *h)
+{
+	struct chan *ch;
+	struct client *c;
+
+	TAILQ_FOREACH(ch, &h->chans, link) {
+		TAILQ_FOREACH(c, &ch->clients, link) {
+			if (c->ended)
+				continue;
+			/* After what is still waiting, the last chunk. */
+			c->ended = true;
+			evhttp_send_reply_end(c->req);
+		}
+	}
+}
+
+bool
+hub_closed(const struct hub *h)
+{
+	const struct chan *ch;
+	const struct client *c;
+
+	TAILQ_FOREACH(ch, &h->chans, link) {
+		TAILQ_FOREACH(c, &ch->clients, link) {
+			struct bufferevent *bev =
+			    evhttp_connection_get_bufferevent(c->evcon);
+
+			if (evbuffer_get_length(bufferevent_get_output(bev)) >
+			    0)
+				return false;
+		}
+	}
+	return true;
+}
+
+struct close_wait {
+	struct hub *h;
+	uint64_t deadline;
+	struct event *ev;
+};
+
+static void
+on_close_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct close_wait *w = arg;
+
+	if (hub_closed(w->h) || loop_now_ms() >= w->deadline)
+		event_base_loopbreak(w->h->base);
+}
+
+void
+hub_close_wait(struct hub *h, int timeout_ms)
+{
+	struct timeval tv = {0, 10000};
+	struct close_wait w = {h, loop_now_ms() + (uint64_t)timeout_ms, NULL};
+
+	hub_close(h);
+	if (hub_closed(h))
+		return;
+	w.ev = event_new(h->base, -1, EV_PERSIST, on_close_check, &w);
+	event_add(w.ev, &tv);
+	event_base_dispatch(h->base);
+	event_free(w.ev);
 }
 
 bool

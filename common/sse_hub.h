@@ -77,6 +77,19 @@ void hub_attach(struct hub *h, struct evhttp_request *req,
 /* The id of the newest event (one less than the next one's). */
 uint64_t hub_snapshot_id(const struct hub *h);
 
+/*
+ * End every stream properly (the last chunk after what is still waiting),
+ * so that clients see a clean end rather than a cut; run the loop until
+ * hub_closed() (or a time limit), then hub_free().
+ */
+void hub_close(struct hub *h);
+bool hub_closed(const struct hub *h);
+/*
+ * hub_close, then run the loop until the ends are written out, at most
+ * TIMEOUT_MS (the caller has stopped its input and timers).
+ */
+void hub_close_wait(struct hub *h, int timeout_ms);
+
 /* True when every client has been sent every event. */
 bool hub_all_sent(const struct hub *h);
 /* Input is allowed to flow (no client is behind the window). */
