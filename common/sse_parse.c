@@ -369,6 +369,43 @@ find_eol(struct sse_parser *p, const char *s, const char *end)
 	return p->cr < p->lf ? p->cr : p->lf;
 }
 
+/* Nothing of an event under way: the fast path of simple_events may run. */
+static bool
+simple(const struct sse_parser *p)
+{
+	return !p->view_on && p->data.len == 0 && p->type.len == 0 &&
+	    !p->oversize && !p->id_dirty && !p->skip_lf;
+}
+
+/*
+ * The most common shape of a stream, "data: X" LF LF over and over, parsed
+ * without the state machine: each complete event is dispatched straight
+ * from the segment. Returns where the general path takes over (S itself
+ * when the first event is not of that shape or not whole here).
+ */
+static const char *
+simple_events(struct sse_parser *p, const char *s, const char *end)
+{
+	while (end - s >= 7 && memcmp(s, "data:", 5) == 0) {
+		const char *v = s + (s[5] == ' ' ? 6 : 5), *q;
+		struct sse_event ev;
+
+		q = find_eol(p, v, end);
+		if (end - q < 2 || q[0] != '\n' || q[1] != '\n' ||
+		    (size_t)(q - v) > p->max)
+			break;
+		ev.data = v;
+		ev.data_len = (size_t)(q - v);
+		ev.type = "message";
+		ev.type_len = 7;
+		ev.id = p->last_id.p;
+		ev.id_len = p->last_id.len;
+		p->cbs.event(p->arg, &ev);
+		s = q + 2;
+	}
+	return s;
+}
+
 /* Parse decoded text: S holds whole code points only. */
 static void
 lines(struct sse_parser *p, const char *s, size_t n)
@@ -399,6 +436,14 @@ lines(struct sse_parser *p, const char *s, size_t n)
 				s++;
 				p->st = S_SKIP;
 			} else if (end - s >= 6 && memcmp(s, "data:", 5) == 0) {
+				/* Whole "data: X" LF LF events, one after another. */
+				const char *t =
+				    simple(p) ? simple_events(p, s, end) : s;
+
+				if (t != s) {
+					s = t;
+					break;
+				}
 				/* The common line, without the general path. */
 				p->field = F_DATA;
 				p->had_data = true;
