@@ -273,18 +273,23 @@ check_url(const char *url)
 	CURLU *u = curl_url();
 	char *scheme = NULL;
 	CURLUcode rc;
+	bool web;
 
 	if (u == NULL)
 		diag_die(EXIT_RUNTIME, "out of memory");
 	rc = curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME);
-	if (rc != CURLUE_OK)
-		diag_usage("%s: invalid URL: %s", url, curl_url_strerror(rc));
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") != 0 &&
-	        strcasecmp(scheme, "https") != 0))
-		diag_usage("%s: only http and https URLs are supported", url);
+	if (rc == CURLUE_OK)
+		rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	web = rc == CURLUE_OK &&
+	    (strcasecmp(scheme, "http") == 0 ||
+	        strcasecmp(scheme, "https") == 0);
+	/* Freed before a usage error exits: nothing leaks, even then. */
 	curl_free(scheme);
 	curl_url_cleanup(u);
+	if (rc != CURLUE_OK)
+		diag_usage("%s: invalid URL: %s", url, curl_url_strerror(rc));
+	if (!web)
+		diag_usage("%s: only http and https URLs are supported", url);
 }
 
 static void
