@@ -12,8 +12,9 @@ if [ -z "${top_srcdir:-}" ]; then
 fi
 top_builddir=${top_builddir:-$top_srcdir/build}
 
-tools="mqpub mqsub ssecat ssepush"
-manpages="man/mqpub.1 man/mqsub.1 man/ssecat.1 man/ssepush.1 man/mqsse.7"
+tools="mqpub mqsub ssecat ssepush mq2sse"
+manpages="man/mqpub.1 man/mqsub.1 man/ssecat.1 man/ssepush.1 man/mq2sse.1
+    man/mqsse.7"
 
 # Four files per tool, one mandoc test per page, one bash -n per tool.
 ntools=0

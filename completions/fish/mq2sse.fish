@@ -1,0 +1,62 @@
+# fish completion for mq2sse(1), part of mqsse
+
+# mq2sse takes no operands: offer files only after the options that want one.
+complete -c mq2sse -f
+
+complete -c mq2sse -s t -l topic -x -d 'Subscribe to a topic filter'
+complete -c mq2sse -l allow -x -d 'A filter clients may ask for with ?topic='
+complete -c mq2sse -l allow-publish -x -d 'Topics POST /publish may publish to'
+complete -c mq2sse -l data -x -a 'json\t"The JSON record of mqsub -j (default)" payload\t"The bare payload"' -d 'Event data'
+complete -c mq2sse -l event-type -x -a 'message\t"message (default)" topic\t"The topic of the message"' -d 'Event type'
+complete -c mq2sse -l no-retained -d 'Do not send retained messages to new clients'
+complete -c mq2sse -l max-retained -x -d 'Topics in the retained cache (default 100000)'
+complete -c mq2sse -s v -l verbose -d 'A line per client on stderr'
+
+# Connection options, shared with mqpub and mqsub.
+complete -c mq2sse -s h -l host -x -a '(__fish_print_hostnames)' -d 'Broker host'
+complete -c mq2sse -s p -l port -x -d 'Broker port'
+complete -c mq2sse -s L -l url -x -a 'mqtt:// mqtts://' -d 'Broker URL'
+complete -c mq2sse -s u -l username -x -a '(__fish_complete_users)' -d 'User name'
+complete -c mq2sse -s P -l password -x -d 'Password'
+complete -c mq2sse -s i -l id -x -d 'Client id'
+complete -c mq2sse -s I -l id-prefix -x -d 'Client id prefix, followed by the pid'
+complete -c mq2sse -s k -l keepalive -x -d 'Keep-alive interval'
+complete -c mq2sse -s V -l protocol -x -a '31 311 5' -d 'MQTT version'
+complete -c mq2sse -s q -l qos -x -a '0 1 2' -d 'Quality of service (default 1)'
+complete -c mq2sse -s c -l no-clean-session -d 'Persistent session'
+complete -c mq2sse -s x -l session-expiry -x -d 'MQTT 5 session expiry interval'
+complete -c mq2sse -l tls -d 'Use TLS with the system CA store'
+complete -c mq2sse -l tls-use-os-certs -d 'The same as --tls'
+complete -c mq2sse -l cafile -r -F -d 'CA certificates to verify the broker'
+complete -c mq2sse -l capath -x -a '(__fish_complete_directories (commandline -ct))' -d 'Directory of CA certificates'
+complete -c mq2sse -l cert -r -F -d 'Client certificate'
+complete -c mq2sse -l key -r -F -d 'Client private key'
+complete -c mq2sse -l insecure -d "Do not check the broker's host name"
+complete -c mq2sse -l unix -r -F -d 'Connect over a Unix domain socket'
+complete -c mq2sse -l will-topic -x -d 'Last will topic'
+complete -c mq2sse -l will-payload -x -d 'Last will message'
+complete -c mq2sse -l will-qos -x -a '0 1 2' -d 'Last will QoS'
+complete -c mq2sse -l will-retain -d 'Retain the last will'
+complete -c mq2sse -l connect-timeout -x -d 'Say so when not connected after this long'
+complete -c mq2sse -l no-reconnect -d 'Exit when the connection is lost'
+complete -c mq2sse -s d -l debug -d 'Print protocol events on stderr'
+complete -c mq2sse -l quiet -d 'Print no warnings'
+
+# HTTP options, shared with ssepush.
+complete -c mq2sse -s l -l listen -x -a '127.0.0.1:8080 :8080 [::1]:8080 127.0.0.1:0' -d 'Where to listen ([addr]:port)'
+complete -c mq2sse -l history -x -d 'Events kept for replay (default 1000)'
+complete -c mq2sse -l history-bytes -x -a '16M 64M 256M 1G' -d 'Bytes of events kept for replay (default 64M)'
+complete -c mq2sse -l backlog -x -d 'Events the viewer page loads first (default 100)'
+complete -c mq2sse -l heartbeat -x -d 'Comment to idle clients, seconds (default 15; 0: none)'
+complete -c mq2sse -l retry -x -d 'retry: sent to each new client (ms)'
+complete -c mq2sse -l cors -x -d 'Allowed origin (repeatable, * for any)'
+complete -c mq2sse -l token -x -d 'Require this bearer token'
+complete -c mq2sse -l tls-cert -r -F -d 'Serve HTTPS with this certificate'
+complete -c mq2sse -l tls-key -r -F -d 'Private key of --tls-cert'
+complete -c mq2sse -l max-clients -x -d 'More are answered 503 (default 10000)'
+complete -c mq2sse -l client-buffer -x -a '64K 1M 16M' -d 'Unsent data that drops a client (default 1M)'
+complete -c mq2sse -l client-timeout -x -d 'Time a client may hold the stream up (default 5)'
+complete -c mq2sse -l no-ui -d 'No viewer page'
+
+complete -c mq2sse -l help -d 'Display help and exit'
+complete -c mq2sse -l version -d 'Display version and exit'
