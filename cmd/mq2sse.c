@@ -250,16 +250,20 @@ on_message(void *arg, const struct mosquitto_message *m,
 	struct bridge *b = arg;
 	const char *type;
 	size_t type_len, len;
-	char *data;
+	const char *data;
+	uint64_t id;
 
 	b->messages++;
 	to_event(b, m, props, &type, &type_len);
 	len = evbuffer_get_length(b->tmp);
-	data = (char *)evbuffer_pullup(b->tmp, -1);
+	data = (const char *)evbuffer_pullup(b->tmp, -1);
+	if (data == NULL)
+		data = "";
+	id = hub_publish(b->hub, type, type_len, data, len, -1, m->topic);
 	if (m->retain && !b->no_retained) {
 		/* The last-value cache; an empty retained message clears. */
 		if (retained_set(b->ret, m->topic, type, type_len,
-		        m->payloadlen > 0 ? (data ? data : "") : NULL, len) &&
+		        m->payloadlen > 0 ? data : NULL, len, id) &&
 		    !b->warned_retained) {
 			b->warned_retained = true;
 			diag_warn("warning: more than --max-retained %lu "
@@ -268,8 +272,6 @@ on_message(void *arg, const struct mosquitto_message *m,
 			    b->max_retained);
 		}
 	}
-	hub_publish(
-	    b->hub, type, type_len, data ? data : "", len, -1, m->topic);
 }
 
 static void
@@ -392,31 +394,51 @@ on_signal(int signo, void *arg)
 	mqtt_disconnect(b->mq);
 }
 
-/* The retained messages that match FILTERS go first to a new client. */
+/*
+ * The retained messages that match FILTERS go first to a new client, as
+ * events with the id just before the replay (the newest id when there is
+ * none), so that a reconnection resumes right after them; those that the
+ * replay brings anyway are left out.
+ */
 struct snap {
-	struct bridge *b;
+	struct retained *ret;
 	const char *const *filters;
 	size_t n;
 	struct evbuffer *out;
+	uint64_t first_id;
 	char id[24];
 	size_t id_len;
 };
 
 static void
 snap_one(void *arg, const char *topic, const char *type, size_t type_len,
-    const char *data, size_t data_len)
+    const char *data, size_t data_len, uint64_t id)
 {
 	struct snap *s = arg;
 	size_t i;
 	struct sse_out_event ev = {type_len ? type : NULL, type_len, data,
 	    data_len, s->id, s->id_len, -1};
 
+	if (id >= s->first_id)
+		return;
 	for (i = 0; i < s->n; i++)
 		if (topic_matches(s->filters[i], topic))
 			break;
 	if (s->n > 0 && i == s->n)
 		return;
 	sse_emit(s->out, &ev);
+}
+
+static void
+prelude(void *arg, struct evbuffer *out, uint64_t first_id)
+{
+	struct snap *s = arg;
+
+	s->out = out;
+	s->first_id = first_id;
+	s->id_len =
+	    (size_t)snprintf(s->id, sizeof(s->id), "%" PRIu64, first_id - 1);
+	retained_each(s->ret, snap_one, s);
 }
 
 static void
@@ -428,11 +450,14 @@ on_attach(void *arg, struct evhttp_request *req, const char *query,
 	char **topics = http_query_all(query, "topic", &n), err[256];
 	const char *const *filters;
 	size_t nf;
-	struct evbuffer *prelude = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		int j;
 
+		if (topics[i] == NULL) {
+			http_reply_text(req, 400, "topic: holds %00");
+			goto out;
+		}
 		if (topic_check_sub(topics[i], err, sizeof(err)) == -1) {
 			char msg[300];
 
@@ -460,16 +485,14 @@ on_attach(void *arg, struct evhttp_request *req, const char *query,
 		nf = 0;
 	}
 	if (!b->no_retained && last_id == NULL && retained_count(b->ret) > 0) {
-		struct snap s = {b, filters, nf, evbuffer_new(), "", 0};
+		struct snap sn = {b->ret, filters, nf, NULL, 0, "", 0};
 
-		s.id_len = (size_t)snprintf(
-		    s.id, sizeof(s.id), "%" PRIu64, hub_snapshot_id(b->hub));
-		retained_each(b->ret, snap_one, &s);
-		prelude = s.out;
+		hub_attach(
+		    b->hub, req, filters, nf, last_id, backlog, prelude, &sn);
+	} else {
+		hub_attach(
+		    b->hub, req, filters, nf, last_id, backlog, NULL, NULL);
 	}
-	hub_attach(b->hub, req, filters, nf, last_id, backlog, prelude);
-	if (prelude != NULL)
-		evbuffer_free(prelude);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(topics[i]);

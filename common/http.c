@@ -78,14 +78,20 @@ static char *
 decode(const char *s, size_t n)
 {
 	char *raw = xmalloc(n + 1), *out;
+	size_t len = 0;
 
 	memcpy(raw, s, n);
 	raw[n] = '\0';
 	/* 0: a '+' stays a '+' (a topic wildcard, a token character). */
-	out = evhttp_uridecode(raw, 0, NULL);
+	out = evhttp_uridecode(raw, 0, &len);
 	free(raw);
 	if (out == NULL)
 		diag_die(1, "out of memory");
+	if (strlen(out) != len) {
+		/* A %00: no C string can carry it, and no value may hold it. */
+		free(out);
+		return NULL;
+	}
 	return out;
 }
 
@@ -283,7 +289,7 @@ serve_events(struct http *ht, struct evhttp_request *req, const char *query)
 	if (ht->attach_cb != NULL)
 		ht->attach_cb(ht->attach_arg, req, query, hid, backlog);
 	else
-		hub_attach(ht->hub, req, NULL, 0, hid, backlog,
+		hub_attach(ht->hub, req, NULL, 0, hid, backlog, NULL,
 		    NULL); /* it logs the client */
 	free(qid);
 }

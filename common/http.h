@@ -71,11 +71,15 @@ void http_set_metrics(
     struct http *ht, void (*cb)(struct evbuffer *out, void *arg), void *arg);
 
 /*
- * The first value of query parameter NAME in QUERY (NULL if absent),
- * percent-decoded, with '+' kept as is (not a space): a new string.
+ * The first value of query parameter NAME in QUERY (NULL if absent, or if
+ * it holds %00), percent-decoded, with '+' kept as is (not a space): a new
+ * string.
  */
 char *http_query_get(const char *query, const char *name);
-/* Every value of NAME, in order; *N gets the count. Free each and the array. */
+/*
+ * Every value of NAME, in order; *N gets the count; a value holding %00 is
+ * NULL. Free each and the array.
+ */
 char **http_query_all(const char *query, const char *name, size_t *n);
 
 /* --version of the HTTP tools: the shared lines, then OpenSSL's. */

@@ -14,6 +14,7 @@
 struct entry {
 	char *topic, *type, *data;
 	size_t type_len, data_len;
+	uint64_t id;
 	struct entry *next_hash;
 	struct entry *prev, *next; /* oldest at r->head */
 };
@@ -148,7 +149,7 @@ copy(const char *s, size_t n)
 
 bool
 retained_set(struct retained *r, const char *topic, const char *type,
-    size_t type_len, const char *data, size_t data_len)
+    size_t type_len, const char *data, size_t data_len, uint64_t id)
 {
 	struct entry **link = find(r, topic), *e = *link;
 	bool dropped = false;
@@ -181,6 +182,7 @@ retained_set(struct retained *r, const char *topic, const char *type,
 	e->type_len = type != NULL ? type_len : 0;
 	e->data = copy(data, data_len);
 	e->data_len = data_len;
+	e->id = id;
 	list_append(r, e);
 	return dropped;
 }
@@ -194,9 +196,10 @@ retained_count(const struct retained *r)
 void
 retained_each(const struct retained *r,
     void (*cb)(void *arg, const char *topic, const char *type, size_t type_len,
-        const char *data, size_t data_len),
+        const char *data, size_t data_len, uint64_t id),
     void *arg)
 {
 	for (const struct entry *e = r->head; e != NULL; e = e->next)
-		cb(arg, e->topic, e->type, e->type_len, e->data, e->data_len);
+		cb(arg, e->topic, e->type, e->type_len, e->data, e->data_len,
+		    e->id);
 }

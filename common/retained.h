@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct retained;
 
@@ -16,19 +17,19 @@ struct retained *retained_new(size_t max);
 void retained_free(struct retained *r);
 
 /*
- * Set TOPIC's event (copies are kept), or remove TOPIC when DATA is NULL
- * (an empty retained message). Returns true when another topic had to be
+ * Set TOPIC's event (copies are kept) and the ID it went out with, or
+ * remove TOPIC when DATA is NULL (an empty retained message). Returns true when another topic had to be
  * dropped to make room.
  */
 bool retained_set(struct retained *r, const char *topic, const char *type,
-    size_t type_len, const char *data, size_t data_len);
+    size_t type_len, const char *data, size_t data_len, uint64_t id);
 
 size_t retained_count(const struct retained *r);
 
 /* Call CB for each topic, least recently updated first. */
 void retained_each(const struct retained *r,
     void (*cb)(void *arg, const char *topic, const char *type, size_t type_len,
-        const char *data, size_t data_len),
+        const char *data, size_t data_len, uint64_t id),
     void *arg);
 
 #endif

@@ -769,16 +769,12 @@ chan_get(struct hub *h, const char *const *filters, size_t n)
 	return ch;
 }
 
-uint64_t
-hub_snapshot_id(const struct hub *h)
-{
-	return h->seed + h->seq - 1;
-}
-
 void
 hub_attach(struct hub *h, struct evhttp_request *req,
     const char *const *filters, size_t nfilters, const char *last_id,
-    long backlog, struct evbuffer *prelude)
+    long backlog,
+    void (*prelude)(void *arg, struct evbuffer *out, uint64_t first_id),
+    void *arg)
 {
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct client *c = xcalloc(1, sizeof(*c));
@@ -855,7 +851,9 @@ hub_attach(struct hub *h, struct evhttp_request *req,
 		evbuffer_add_printf(
 		    h->scratch, "retry: %" PRId64 "\n\n", h->cfg.retry_ms);
 	if (prelude != NULL)
-		evbuffer_add_buffer(h->scratch, prelude);
+		prelude(arg, h->scratch,
+		    h->seed +
+		        (c->next < ch->head ? at(ch, c->next)->seq : h->seq));
 	c->inflight = true;
 	c->quiet_since = loop_now_ms();
 	evhttp_send_reply_chunk_with_cb(req, h->scratch, on_written, c);

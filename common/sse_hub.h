@@ -65,17 +65,21 @@ uint64_t hub_publish(struct hub *h, const char *type, size_t type_len,
  * Take over REQ (a GET of the event stream) as a client of the events
  * whose topics match one of FILTERS (none: every event): answer 200 with
  * the stream headers (plus headers already added by the caller), then
- * PRELUDE (NULL, or serialized events such as mq2sse's retained messages;
- * emptied), then the replay that LAST_ID (or NULL) or BACKLOG (-1: none)
- * asks for, then live events. Events are matched once per distinct set
- * of filters, not once per client.
+ * what PRELUDE (or NULL) adds, then the replay that LAST_ID (or NULL) or
+ * BACKLOG (-1: none) asks for, then live events. Events are matched once
+ * per distinct set of filters, not once per client.
+ *
+ * PRELUDE(ARG, OUT, FIRST_ID) appends serialized events to OUT, such as
+ * mq2sse's retained messages: FIRST_ID is the id of the first event the
+ * replay will send (or of the next event), so the prelude can leave out
+ * what the replay brings and give its events the id FIRST_ID - 1, after
+ * which a reconnection resumes.
  */
 void hub_attach(struct hub *h, struct evhttp_request *req,
     const char *const *filters, size_t nfilters, const char *last_id,
-    long backlog, struct evbuffer *prelude);
-
-/* The id of the newest event (one less than the next one's). */
-uint64_t hub_snapshot_id(const struct hub *h);
+    long backlog,
+    void (*prelude)(void *arg, struct evbuffer *out, uint64_t first_id),
+    void *arg);
 
 /*
  * End every stream properly (the last chunk after what is still waiting),

@@ -108,6 +108,10 @@ topic_within(const char *inner, const char *outer)
 	const char *n = topic_unshare(inner), *o = topic_unshare(outer);
 	bool top = true;
 
+	/* A filter that starts with a wildcard matches no "$" topic. */
+	if (n[0] == '$' && (o[0] == '#' || o[0] == '+'))
+		return false;
+
 	for (;;) {
 		size_t nl = level_len(n), ol = level_len(o);
 

@@ -22,7 +22,8 @@ MQPUB="$top_builddir/cmd/mqpub"
 MQSUB="$top_builddir/cmd/mqsub"
 SSECAT="$top_builddir/cmd/ssecat"
 SSEPUSH="$top_builddir/cmd/ssepush"
-export MQPUB MQSUB SSECAT SSEPUSH
+MQ2SSE="$top_builddir/cmd/mq2sse"
+export MQPUB MQSUB SSECAT SSEPUSH MQ2SSE
 
 MOSQUITTO=
 MOSQUITTO_PUB=

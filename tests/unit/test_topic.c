@@ -280,6 +280,10 @@ static const struct within_case {
     {"a/+/b", "a//b", false},
     {"$share/g/a/b", "a/#", true},
     {"a/b", "$share/g/a/+", true},
+    {"$SYS/#", "#", false},
+    {"$SYS/broker/uptime", "+/#", false},
+    {"$SYS/broker/uptime", "$SYS/#", true},
+    {"$SYS/+", "$SYS/+", true},
 };
 
 static bool
