@@ -20,6 +20,7 @@
 #include "common/utf8.h"
 #include "common/xalloc.h"
 #include "tests/fuzz/targets.h"
+#include "tests/lib/sse_ref.h"
 #include "tests/lib/topic_ref.h"
 
 /* Report what disagreed and stop, so that the fuzzer saves the input. */
@@ -207,96 +208,10 @@ fuzz_topic(const uint8_t *data, size_t size)
 
 /*
  * text/event-stream. What a parser reports is kept as a list: events,
- * retry values and skipped events, compared between feeding patterns and
- * with a reference that applies the WHATWG rules to the whole stream.
+ * retry values and skipped events (struct log), compared between feeding
+ * patterns and with a reference that applies the WHATWG rules to the whole
+ * stream (both in tests/lib/sse_ref.h).
  */
-
-struct fz_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-fz_add(struct fz_buf *b, const void *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-fz_set(struct fz_buf *b, const void *s, size_t n)
-{
-	b->len = 0;
-	fz_add(b, s, n);
-}
-
-enum fz_kind { FZ_EVENT, FZ_RETRY, FZ_TOO_BIG };
-
-struct fz_rep {
-	enum fz_kind kind;
-	char *type, *id, *data;
-	size_t type_len, id_len, data_len;
-	uint64_t num;
-};
-
-struct fz_log {
-	struct fz_rep *v;
-	size_t n, cap;
-	size_t max;
-	char *last_id;
-};
-
-static struct fz_rep *
-fz_push(struct fz_log *lg, enum fz_kind kind)
-{
-	struct fz_rep *r;
-
-	if (lg->n == lg->cap) {
-		lg->cap = lg->cap ? lg->cap * 2 : 16;
-		lg->v = xrealloc(lg->v, lg->cap * sizeof(*lg->v));
-	}
-	r = &lg->v[lg->n++];
-	memset(r, 0, sizeof(*r));
-	r->kind = kind;
-	return r;
-}
-
-static void
-fz_push_event(struct fz_log *lg, const char *type, size_t type_len,
-    const char *id, size_t id_len, const char *data, size_t data_len)
-{
-	struct fz_rep *r = fz_push(lg, FZ_EVENT);
-
-	r->type = xmemdup0(type, type_len);
-	r->type_len = type_len;
-	r->id = xmemdup0(id, id_len);
-	r->id_len = id_len;
-	r->data = xmemdup0(data, data_len);
-	r->data_len = data_len;
-}
-
-static void
-fz_log_free(struct fz_log *lg)
-{
-	for (size_t i = 0; i < lg->n; i++) {
-		free(lg->v[i].type);
-		free(lg->v[i].id);
-		free(lg->v[i].data);
-	}
-	free(lg->v);
-	free(lg->last_id);
-	memset(lg, 0, sizeof(*lg));
-}
 
 /* Valid UTF-8, NUL bytes allowed (utf8_is_text refuses them). */
 static bool
@@ -328,51 +243,35 @@ fz_on_event(void *arg, const struct sse_event *ev)
 		fail("an event that is not UTF-8");
 	if (memchr(ev->id, '\0', ev->id_len) != NULL)
 		fail("an id holding NUL");
-	fz_push_event(arg, ev->type, ev->type_len, ev->id, ev->id_len, ev->data,
-	    ev->data_len);
+	log_event(arg, ev->type, ev->type_len, ev->data, ev->data_len, ev->id,
+	    ev->id_len);
 }
 
 static void
 fz_on_retry(void *arg, uint64_t ms)
 {
-	fz_push(arg, FZ_RETRY)->num = ms;
+	log_push(arg, REC_RETRY)->num = ms;
 }
 
 static void
 fz_on_too_big(void *arg, size_t size)
 {
-	struct fz_log *lg = arg;
+	struct log *lg = arg;
 
 	if (size < lg->max)
 		fail("too_big reports a size below the limit");
-	fz_push(lg, FZ_TOO_BIG)->num = size;
+	log_push(lg, REC_TOO_BIG)->num = size;
 }
 
 static const struct sse_parse_cbs fz_cbs = {
     fz_on_event, fz_on_retry, fz_on_too_big};
 
 /*
- * Feed a copy of S that is overwritten and freed at once, so that a
- * pointer kept into a read's bytes shows (AddressSanitizer, or wrong data).
- */
-static void
-fz_feed(struct sse_parser *p, const uint8_t *s, size_t n)
-{
-	char *copy = xmalloc(n + 1);
-
-	if (n > 0)
-		memcpy(copy, s, n);
-	sse_parser_feed(p, copy, n);
-	memset(copy, '#', n + 1);
-	free(copy);
-}
-
-/*
  * Parse S with limit MAX in pieces ending at CUTS (ascending); STEP > 0
  * feeds STEP bytes at a time instead.
  */
 static void
-fz_parse(struct fz_log *lg, const uint8_t *s, size_t n, size_t max,
+fz_parse(struct log *lg, const uint8_t *s, size_t n, size_t max,
     const size_t *cuts, size_t ncuts, size_t step)
 {
 	struct sse_parser *p;
@@ -383,13 +282,13 @@ fz_parse(struct fz_log *lg, const uint8_t *s, size_t n, size_t max,
 	p = sse_parser_new(max, &fz_cbs, lg);
 	if (step > 0) {
 		for (off = 0; off < n; off += step)
-			fz_feed(p, s + off, n - off < step ? n - off : step);
+			feed_copy(p, s + off, n - off < step ? n - off : step);
 	} else {
 		for (size_t i = 0; i < ncuts; i++) {
-			fz_feed(p, s + off, cuts[i] - off);
+			feed_copy(p, s + off, cuts[i] - off);
 			off = cuts[i];
 		}
-		fz_feed(p, s + off, n - off);
+		feed_copy(p, s + off, n - off);
 	}
 	lg->last_id = xstrdup(sse_parser_last_id(p));
 	sse_parser_free(p);
@@ -403,11 +302,11 @@ fz_mem_eq(const char *a, size_t alen, const char *b, size_t blen)
 
 /* Whether two reports are the same; WITH_ID compares the ids too. */
 static bool
-fz_rep_eq(const struct fz_rep *a, const struct fz_rep *b, bool with_id)
+fz_rep_eq(const struct rec *a, const struct rec *b, bool with_id)
 {
 	if (a->kind != b->kind)
 		return false;
-	if (a->kind != FZ_EVENT)
+	if (a->kind != REC_EVENT)
 		return a->num == b->num;
 	return fz_mem_eq(a->type, a->type_len, b->type, b->type_len) &&
 	    fz_mem_eq(a->data, a->data_len, b->data, b->data_len) &&
@@ -415,26 +314,26 @@ fz_rep_eq(const struct fz_rep *a, const struct fz_rep *b, bool with_id)
 }
 
 static void
-fz_print(const char *what, const struct fz_log *lg)
+fz_print(const char *what, const struct log *lg)
 {
 	fprintf(stderr, "fuzz: %s: %zu reports, last id '%s'\n", what, lg->n,
 	    lg->last_id);
 	for (size_t i = 0; i < lg->n; i++) {
-		const struct fz_rep *r = &lg->v[i];
+		const struct rec *r = &lg->v[i];
 
-		if (r->kind == FZ_EVENT)
+		if (r->kind == REC_EVENT)
 			fprintf(stderr,
 			    "fuzz:   event '%s' id '%s' data %zu '%s'\n",
 			    r->type, r->id, r->data_len, r->data);
 		else
 			fprintf(stderr, "fuzz:   %s %llu\n",
-			    r->kind == FZ_RETRY ? "retry" : "too_big",
+			    r->kind == REC_RETRY ? "retry" : "too_big",
 			    (unsigned long long)r->num);
 	}
 }
 
 static void
-fz_same(const struct fz_log *a, const struct fz_log *b, const char *what)
+fz_same(const struct log *a, const struct log *b, const char *what)
 {
 	bool same = a->n == b->n && strcmp(a->last_id, b->last_id) == 0;
 
@@ -447,175 +346,12 @@ fz_same(const struct fz_log *a, const struct fz_log *b, const char *what)
 	}
 }
 
-/*
- * The reference: decode the whole stream (one U+FFFD for each maximal
- * subpart of an ill-formed sequence, as the WHATWG decoder), split it
- * into lines, interpret each line.
- */
-static size_t
-fz_seq_len(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return 2;
-	if (c >= 0xE0 && c <= 0xEF)
-		return 3;
-	if (c >= 0xF0 && c <= 0xF4)
-		return 4;
-	return 0;
-}
-
-static bool
-fz_cont_ok(unsigned char lead, size_t k, unsigned char c)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (k == 1) {
-		if (lead == 0xE0)
-			lo = 0xA0;
-		else if (lead == 0xED)
-			hi = 0x9F;
-		else if (lead == 0xF0)
-			lo = 0x90;
-		else if (lead == 0xF4)
-			hi = 0x8F;
-	}
-	return c >= lo && c <= hi;
-}
-
-/* S with its ill-formed UTF-8 replaced, into OUT. */
-static void
-fz_sanitise(struct fz_buf *out, const char *s, size_t len)
-{
-	const unsigned char *in = (const unsigned char *)s;
-	size_t i = 0;
-
-	fz_set(out, "", 0);
-	while (i < len) {
-		size_t n = fz_seq_len(in[i]), k = 1;
-
-		if (n == 0) {
-			fz_add(out, "\xEF\xBF\xBD", 3);
-			i++;
-			continue;
-		}
-		while (k < n && i + k < len && fz_cont_ok(in[i], k, in[i + k]))
-			k++;
-		if (k == n)
-			fz_add(out, in + i, n);
-		else
-			fz_add(out, "\xEF\xBF\xBD", 3);
-		i += k;
-	}
-}
-
-struct fz_ref {
-	struct fz_buf data, type, id, last;
-	struct fz_log *lg;
-};
-
-static void
-fz_ref_line(struct fz_ref *r, const char *s, size_t n)
-{
-	const char *colon, *v = "";
-	size_t nlen = n, vlen = 0;
-
-	if (n == 0) {
-		fz_set(&r->last, r->id.p, r->id.len);
-		if (r->data.len > 0) {
-			r->data.len--;
-			if (r->type.len > 0)
-				fz_push_event(r->lg, r->type.p, r->type.len,
-				    r->last.p, r->last.len, r->data.p,
-				    r->data.len);
-			else
-				fz_push_event(r->lg, "message", 7, r->last.p,
-				    r->last.len, r->data.p, r->data.len);
-		}
-		fz_set(&r->data, "", 0);
-		fz_set(&r->type, "", 0);
-		return;
-	}
-	if (s[0] == ':')
-		return;
-	colon = memchr(s, ':', n);
-	if (colon != NULL) {
-		nlen = (size_t)(colon - s);
-		v = colon + 1;
-		vlen = n - nlen - 1;
-		if (vlen > 0 && v[0] == ' ')
-			v++, vlen--;
-	}
-	if (nlen == 5 && memcmp(s, "event", 5) == 0) {
-		fz_set(&r->type, v, vlen);
-	} else if (nlen == 4 && memcmp(s, "data", 4) == 0) {
-		fz_add(&r->data, v, vlen);
-		fz_add(&r->data, "\n", 1);
-	} else if (nlen == 2 && memcmp(s, "id", 2) == 0) {
-		if (memchr(v, '\0', vlen) == NULL)
-			fz_set(&r->id, v, vlen);
-	} else if (nlen == 5 && memcmp(s, "retry", 5) == 0 && vlen > 0) {
-		uint64_t ms = 0;
-		size_t i;
-
-		for (i = 0; i < vlen; i++) {
-			unsigned d = (unsigned char)v[i] - (unsigned)'0';
-
-			if (d > 9 || ms > (UINT64_MAX - d) / 10)
-				break; /* not a digit, or past 2^64-1 */
-			ms = ms * 10 + d;
-		}
-		if (i == vlen)
-			fz_push(r->lg, FZ_RETRY)->num = ms;
-	}
-}
-
-static void
-fz_ref_parse(struct fz_log *lg, const uint8_t *in, size_t len)
-{
-	struct fz_ref r;
-	struct fz_buf text = {0};
-	size_t pos = 0;
-
-	memset(lg, 0, sizeof(*lg));
-	memset(&r, 0, sizeof(r));
-	r.lg = lg;
-	fz_set(&r.data, "", 0);
-	fz_set(&r.type, "", 0);
-	fz_set(&r.id, "", 0);
-	fz_set(&r.last, "", 0);
-	if (len >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
-		in += 3, len -= 3;
-	fz_sanitise(&text, (const char *)in, len);
-	for (;;) {
-		size_t eol = pos;
-
-		while (eol < text.len && text.p[eol] != '\r' &&
-		    text.p[eol] != '\n')
-			eol++;
-		if (eol == text.len)
-			break; /* an unfinished line is discarded */
-		fz_ref_line(&r, text.p + pos, eol - pos);
-		pos = eol + 1;
-		if (text.p[eol] == '\r' && pos < text.len &&
-		    text.p[pos] == '\n')
-			pos++;
-	}
-	lg->last_id = xstrdup(r.last.p);
-	free(r.data.p);
-	free(r.type.p);
-	free(r.id.p);
-	free(r.last.p);
-	free(text.p);
-}
-
 int
 fuzz_sse_parse(const uint8_t *data, size_t size)
 {
 	size_t max = size > 0 ? 1 + (size_t)data[0] * 16 : 4096;
 	size_t cuts[2];
-	struct fz_log whole, bytes, split, ref, big, again, fresh;
+	struct log whole, bytes, split, ref, big, again, fresh;
 	size_t i, j;
 
 	if (data == NULL)
@@ -635,7 +371,7 @@ fuzz_sse_parse(const uint8_t *data, size_t size)
 	fz_same(&whole, &split, "fed in three pieces differs from fed whole");
 
 	/* No limit: exactly the reference. */
-	fz_ref_parse(&ref, data, size);
+	ref_parse(&ref, (const char *)data, size);
 	fz_parse(&big, data, size, SIZE_MAX, NULL, 0, 0);
 	fz_same(&ref, &big, "the parser differs from the reference");
 
@@ -650,10 +386,10 @@ fuzz_sse_parse(const uint8_t *data, size_t size)
 		fail("the limit changes the number of reports");
 	}
 	for (i = 0; i < whole.n; i++) {
-		const struct fz_rep *a = &whole.v[i], *b = &ref.v[i];
+		const struct rec *a = &whole.v[i], *b = &ref.v[i];
 
-		if (a->kind == FZ_TOO_BIG ? b->kind != FZ_EVENT
-		                          : !fz_rep_eq(a, b, false)) {
+		if (a->kind == REC_TOO_BIG ? b->kind != REC_EVENT
+		                           : !fz_rep_eq(a, b, false)) {
 			fz_print("limited", &whole);
 			fz_print("reference", &ref);
 			fail(
@@ -671,7 +407,7 @@ fuzz_sse_parse(const uint8_t *data, size_t size)
 		memset(&again, 0, sizeof(again));
 		again.max = max;
 		p = sse_parser_new(max, &fz_cbs, &again);
-		fz_feed(p, data, size);
+		feed_copy(p, data, size);
 		j = again.n;
 		sse_parser_reset(p);
 		memset(&fresh, 0, sizeof(fresh));
@@ -681,11 +417,11 @@ fuzz_sse_parse(const uint8_t *data, size_t size)
 			    sse_parser_new(max, &fz_cbs, &fresh);
 
 			sse_parser_set_id(q, sse_parser_last_id(p));
-			fz_feed(q, data, size);
+			feed_copy(q, data, size);
 			fresh.last_id = xstrdup(sse_parser_last_id(q));
 			sse_parser_free(q);
 		}
-		fz_feed(p, data, size);
+		feed_copy(p, data, size);
 		again.last_id = xstrdup(sse_parser_last_id(p));
 		sse_parser_free(p);
 		/* Only the reports of the second pass. */
@@ -703,34 +439,14 @@ fuzz_sse_parse(const uint8_t *data, size_t size)
 		    "after reset the parser differs from a new one");
 	}
 
-	fz_log_free(&whole);
-	fz_log_free(&bytes);
-	fz_log_free(&split);
-	fz_log_free(&ref);
-	fz_log_free(&big);
-	fz_log_free(&again);
-	fz_log_free(&fresh);
+	log_free(&whole);
+	log_free(&bytes);
+	log_free(&split);
+	log_free(&ref);
+	log_free(&big);
+	log_free(&again);
+	log_free(&fresh);
 	return 0;
-}
-
-/* DATA as a parser reads it back: CRLF and CR as LF, then sanitised. */
-static void
-fz_expect_data(struct fz_buf *out, const char *s, size_t len)
-{
-	struct fz_buf lf = {0};
-
-	fz_set(&lf, "", 0);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\r') {
-			fz_add(&lf, "\n", 1);
-			if (i + 1 < len && s[i + 1] == '\n')
-				i++;
-		} else {
-			fz_add(&lf, s + i, 1);
-		}
-	}
-	fz_sanitise(out, lf.p, lf.len);
-	free(lf.p);
 }
 
 /*
@@ -744,12 +460,12 @@ int
 fuzz_sse_roundtrip(const uint8_t *data, size_t size)
 {
 	struct evbuffer *out = evbuffer_new();
-	struct fz_log want, got, bytes;
-	struct fz_buf t = {0}, d = {0}, last = {0};
+	struct log want, got, bytes;
+	struct buf t = {0}, d = {0}, last = {0};
 	size_t pos = 0;
 
 	memset(&want, 0, sizeof(want));
-	fz_set(&last, "", 0);
+	buf_set(&last, "", 0);
 	while (pos < size) {
 		uint8_t h[4] = {0, 0, 0, 0};
 		struct sse_out_event ev;
@@ -825,15 +541,15 @@ fuzz_sse_roundtrip(const uint8_t *data, size_t size)
 		}
 
 		if (ev.retry >= 0)
-			fz_push(&want, FZ_RETRY)->num = (uint64_t)ev.retry;
+			log_push(&want, REC_RETRY)->num = (uint64_t)ev.retry;
 		if (ev.id != NULL)
-			fz_sanitise(&last, ev.id, ev.id_len);
+			ref_sanitise(&last, ev.id, ev.id_len);
 		if (ev.type != NULL && ev.type_len > 0)
-			fz_sanitise(&t, ev.type, ev.type_len);
+			ref_sanitise(&t, ev.type, ev.type_len);
 		else
-			fz_set(&t, "message", 7);
-		fz_expect_data(&d, ev.data, ev.data_len);
-		fz_push_event(&want, t.p, t.len, last.p, last.len, d.p, d.len);
+			buf_set(&t, "message", 7);
+		ref_expect_data(&d, ev.data, ev.data_len);
+		log_event(&want, t.p, t.len, d.p, d.len, last.p, last.len);
 	}
 	want.last_id = xstrdup(last.p);
 
@@ -850,9 +566,9 @@ fuzz_sse_roundtrip(const uint8_t *data, size_t size)
 		fz_same(&want, &bytes,
 		    "the round trip fed byte by byte changes the events");
 	}
-	fz_log_free(&want);
-	fz_log_free(&got);
-	fz_log_free(&bytes);
+	log_free(&want);
+	log_free(&got);
+	log_free(&bytes);
 	free(t.p);
 	free(d.p);
 	free(last.p);

@@ -14,6 +14,7 @@
 # until the broker is up; SIGTERM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/broker.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 70
 
@@ -22,40 +23,7 @@ require "$MOSQUITTO" mosquitto
 require "$PYTHON" python3
 require "$(command -v curl)" curl
 
-# --- helpers ------------------------------------------------------------------
-# m2_start NAME [ARG...]: mq2sse -v -l 127.0.0.1:0 -h 127.0.0.1
-# -p $BROKER_PORT -i NAME ARG..., stderr in $T/NAME.err; waits for its
-# listening line (not for the broker).  Sets m2_pid and m2_url.
-m2_start()
-{
-	_m2_name=$1
-	shift
-	"$MQ2SSE" -v -l 127.0.0.1:0 -h 127.0.0.1 -p "$BROKER_PORT" \
-	    -i "$_m2_name" "$@" >"$T/$_m2_name.out" 2>"$T/$_m2_name.err" &
-	m2_pid=$!
-	track "$m2_pid"
-	m2_url=
-	wait_for_file '^mq2sse: listening on ' "$T/$_m2_name.err" 10 ||
-	    return 1
-	m2_url=$(sed -n 's|^mq2sse: listening on \(http://127\.0\.0\.1:[1-9][0-9]*\)/$|\1|p' \
-	    "$T/$_m2_name.err")
-	[ -n "$m2_url" ]
-}
-
-# m2_ready NAME FILTER...: wait until mq2sse NAME says it is connected and
-# the broker logged its subscription to each FILTER (from then on, a
-# message published to a matching topic reaches it).
-m2_ready()
-{
-	_mr_name=$1
-	shift
-	wait_for_file '^mq2sse: connected to 127\.0\.0\.1:' \
-	    "$T/$_mr_name.err" 15 || return 1
-	for _mr_f in "$@"; do
-		broker_subscribed "$_mr_name" "$_mr_f" 10 || return 1
-	done
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # m2_up NAME FILTERS [ARG...]: m2_start NAME -t F... ARG... then m2_ready,
 # with FILTERS a space-separated list; reports one test.
 m2_up()
@@ -69,7 +37,7 @@ m2_up()
 	done
 	# shellcheck disable=SC2086
 	if m2_start "$_mu_name" $_mu_t "$@" &&
-	    m2_ready "$_mu_name" $_mu_filters; then
+	    m2_ready "$_mu_name" 1 $_mu_filters; then
 		ok "mq2sse $_mu_name ($_mu_t $*) listening and subscribed"
 	else
 		not_ok "mq2sse $_mu_name ($_mu_t $*) listening and subscribed"
@@ -78,174 +46,21 @@ m2_up()
 	fi
 }
 
-# wait_count PATTERN FILE N [SECS]: poll until FILE has N lines matching
-# the extended regexp PATTERN (default limit 10 s).
-wait_count()
-{
-	_wc_n=$(( ${4:-10} * 20 ))
-	while [ "$_wc_n" -gt 0 ]; do
-		if [ -f "$2" ] &&
-		    [ "$(grep -Ec -e "$1" "$2")" -ge "$3" ]; then
-			return 0
-		fi
-		sleep 0.05
-		_wc_n=$((_wc_n - 1))
-	done
-	return 1
-}
-
-# cl INST NAME QUERY [CURL ARG...]: a curl client of mq2sse INST on
-# /events?QUERY in the background (headers in $T/NAME.hdr, body in
-# $T/NAME.body); waits until INST logged one more stream client.
-# Sets cl_pid.
-cl()
-{
-	_cl_inst=$1
-	_cl_name=$2
-	_cl_q=$3
-	shift 3
-	_cl_n=$(grep -Ec ': connected, [0-9]+ events of replay$' \
-	    "$T/$_cl_inst.err")
-	eval "_cl_url=\$${_cl_inst}_url"
-	curl -sSN -D "$T/$_cl_name.hdr" -o "$T/$_cl_name.body" "$@" \
-	    "$_cl_url/events${_cl_q:+?$_cl_q}" 2>"$T/$_cl_name.cerr" &
-	cl_pid=$!
-	track "$cl_pid"
-	echo "$cl_pid" >"$T/$_cl_name.pid"
-	if ! wait_count ': connected, [0-9]+ events of replay$' \
-	    "$T/$_cl_inst.err" $((_cl_n + 1)); then
-		diag "client $_cl_name of $_cl_inst did not connect"
-		diag_file "$T/$_cl_name.hdr"
-		return 1
-	fi
-}
-
-# code INST PATH [CURL ARG...]: the HTTP status of a request that is not a
-# stream (body in $T/code.body).
-code()
-{
-	eval "_c_url=\$${1}_url"
-	_c_path=$2
-	shift 2
-	curl -s -o "$T/code.body" -w '%{http_code}' --max-time 5 "$@" \
-	    "$_c_url$_c_path"
-}
-
-# evs FILE: the events of an SSE body, one a line: ID|TYPE|DATA, the data
-# lines joined with a literal \n.
-evs()
-{
-	[ -f "$1" ] || return 0
-	awk '
-	/^id:/ { id = substr($0, 4); sub(/^ /, "", id); next }
-	/^event:/ { ev = substr($0, 7); sub(/^ /, "", ev); next }
-	/^data:/ {
-		v = substr($0, 6); sub(/^ /, "", v)
-		d = (nd ? d "\\n" : "") v; nd = 1; next
-	}
-	/^data$/ { d = (nd ? d "\\n" : ""); nd = 1; next }
-	/^$/ {
-		if (nd) print id "|" (ev == "" ? "message" : ev) "|" d
-		id = ""; ev = ""; d = ""; nd = 0
-	}' "$1"
-}
-
-# recs FILE: the events of FILE whose data is an mq2sse JSON record, one a
-# line: ID|TYPE|TOPIC=PAYLOAD, with " R" added when retain is true (a
-# binary payload shows as b64:BASE64).
-recs()
-{
-	evs "$1" | "$PYTHON" -c 'import json, sys
-for line in sys.stdin:
-    i, t, d = line.rstrip("\n").split("|", 2)
-    try:
-        r = json.loads(d)
-        p = r["payload"] if "payload" in r else "b64:" + r["payload_b64"]
-        print("%s|%s|%s=%s%s" % (i, t, r["topic"], p,
-              " R" if r["retain"] else ""))
-    except Exception:
-        print("%s|%s|NOT A RECORD: %s" % (i, t, d))'
-}
-
-# tps FILE: TOPIC=PAYLOAD[ R] of each event of FILE, one a line.
-tps()
-{
-	recs "$1" | cut -d '|' -f 3-
-}
-
-# nevs FILE: how many events FILE holds.
-nevs()
-{
-	evs "$1" | wc -l | tr -d ' '
-}
-
-# wait_evs FILE N [SECS]: poll until FILE holds at least N events.
-wait_evs()
-{
-	_we2_n=$(( ${3:-10} * 20 ))
-	while [ "$_we2_n" -gt 0 ]; do
-		[ "$(nevs "$1")" -ge "$2" ] && return 0
-		sleep 0.05
-		_we2_n=$((_we2_n - 1))
-	done
-	return 1
-}
-
-# wait_tp FILE TOPIC=PAYLOAD [SECS]: poll until FILE holds that event.
-wait_tp()
-{
-	_wt_n=$(( ${3:-10} * 20 ))
-	while [ "$_wt_n" -gt 0 ]; do
-		tps "$1" >"$T/wait_tp.tmp"
-		grep -qxF -e "$2" -e "$2 R" "$T/wait_tp.tmp" && return 0
-		sleep 0.05
-		_wt_n=$((_wt_n - 1))
-	done
-	return 1
-}
-
 # last_id FILE: the id of the last event of FILE.
 last_id()
 {
 	evs "$1" | tail -n 1 | cut -d '|' -f 1
 }
 
-# metric INST NAME: a value from /metrics of mq2sse INST.
-metric()
-{
-	eval "_m_url=\$${1}_url"
-	curl -s --max-time 10 "$_m_url/metrics" |
-	    awk -v m="$2" '$1 == m { print $2 }'
-}
-
 # wait_metric INST NAME VALUE: poll /metrics until NAME has VALUE (10 s).
 wait_metric()
 {
 	_wm_n=200
-	while [ "$(metric "$1" "$2")" != "$3" ] && [ "$_wm_n" -gt 0 ]; do
+	while [ "$(m2_metric "$1" "$2")" != "$3" ] && [ "$_wm_n" -gt 0 ]; do
 		sleep 0.05
 		_wm_n=$((_wm_n - 1))
 	done
-	[ "$(metric "$1" "$2")" = "$3" ]
-}
-
-# same DESC WANT_FILE GOT_FILE: compare two files, show both when they
-# differ.
-same()
-{
-	if cmp -s "$2" "$3"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diag "expected:" "$(head -n 15 "$2")" "got:" "$(head -n 15 "$3")"
-		return 1
-	fi
-}
-
-# want LINE...: the expected lines, in $T/want.
-want()
-{
-	printf '%s\n' "$@" >"$T/want"
+	[ "$(m2_metric "$1" "$2")" = "$3" ]
 }
 
 # --- the broker, and mq2sse "a" -----------------------------------------------
@@ -271,12 +86,12 @@ else
 fi
 # "all": a client without topic=, connected all along (it first gets the
 # retained r/0); its last event id is the newest id of mq2sse a
-cl a all ''
+m2_cl a all ''
 is "$(tps "$T/all.body")" "r/0=zero R" \
     "a new client first gets the retained r/0 (snapshot)"
 
 # --- data: the mqsub -j record ------------------------------------------------
-cl a jc 'topic=j/%23'
+m2_cl a jc 'topic=j/%23'
 sub_start jsub 'j/#' -j -q 1 --retain-as-published -C 7
 printf 'a\000b\377' >"$T/bin"
 printf 'line 1\nline 2' >"$T/ml"
@@ -298,7 +113,7 @@ tsnorm()
 tsnorm <"$T/jsub.out" >"$T/want"
 evs "$T/jc.body" | cut -d '|' -f 3- | tsnorm >"$T/got"
 if [ "$(wc -l <"$T/want")" = 7 ]; then
-	same "each event's data is the mqsub -j record of the message (all but ts)" \
+	same_file "each event's data is the mqsub -j record of the message (all but ts)" \
 	    "$T/want" "$T/got"
 else
 	not_ok "each event's data is the mqsub -j record of the message (all but ts)"
@@ -336,11 +151,11 @@ else
 fi
 
 # --- per-client filters --------------------------------------------------------
-cl a fplus 'topic=home/+/temp'
-cl a fenc 'topic=home/%2B/temp'
-cl a fhash 'topic=home/kitchen/%23'
-cl a ftwo 'topic=home/hall/light&topic=home/%2B/temp'
-cl a fover 'topic=home/kitchen/%23&topic=home/%2B/temp'
+m2_cl a fplus 'topic=home/+/temp'
+m2_cl a fenc 'topic=home/%2B/temp'
+m2_cl a fhash 'topic=home/kitchen/%23'
+m2_cl a ftwo 'topic=home/hall/light&topic=home/%2B/temp'
+m2_cl a fover 'topic=home/kitchen/%23&topic=home/%2B/temp'
 for tp in home/kitchen/temp=1 home/hall/light=on home/hall/temp=2 \
     home/kitchen/fridge/temp=3 home/kitchen/light=x home/kitchen/temp=END; do
 	pub -q 1 -t "${tp%%=*}" -m "${tp#*=}" >/dev/null 2>&1
@@ -350,38 +165,38 @@ for c in all fplus fenc fhash ftwo fover; do
 done
 want home/kitchen/temp=1 home/hall/temp=2 home/kitchen/temp=END
 tps "$T/fplus.body" >"$T/got"
-same "?topic=home/+/temp (a literal +): only the home/+/temp topics" \
+same_file "?topic=home/+/temp (a literal +): only the home/+/temp topics" \
     "$T/want" "$T/got"
 tps "$T/fenc.body" >"$T/got"
-same "?topic=home/%2B/temp: the same" "$T/want" "$T/got"
+same_file "?topic=home/%2B/temp: the same" "$T/want" "$T/got"
 evs "$T/fplus.body" >"$T/want"
 evs "$T/fenc.body" >"$T/got"
-same "two clients with the same filter get the same events (same ids)" \
+same_file "two clients with the same filter get the same events (same ids)" \
     "$T/want" "$T/got"
 want home/kitchen/temp=1 home/kitchen/fridge/temp=3 home/kitchen/light=x \
     home/kitchen/temp=END
 tps "$T/fhash.body" >"$T/got"
-same "?topic=home/kitchen/%23: only home/kitchen/#" "$T/want" "$T/got"
+same_file "?topic=home/kitchen/%23: only home/kitchen/#" "$T/want" "$T/got"
 want home/kitchen/temp=1 home/hall/light=on home/hall/temp=2 \
     home/kitchen/temp=END
 tps "$T/ftwo.body" >"$T/got"
-same "?topic=home/hall/light&topic=home/%2B/temp: either filter" \
+same_file "?topic=home/hall/light&topic=home/%2B/temp: either filter" \
     "$T/want" "$T/got"
 want home/kitchen/temp=1 home/hall/temp=2 home/kitchen/fridge/temp=3 \
     home/kitchen/light=x home/kitchen/temp=END
 tps "$T/fover.body" >"$T/got"
-same "?topic=home/kitchen/%23&topic=home/%2B/temp (overlapping): each message once" \
+same_file "?topic=home/kitchen/%23&topic=home/%2B/temp (overlapping): each message once" \
     "$T/want" "$T/got"
 
-is "$(code a '/events?topic=a/%23/b')" 400 "?topic=a/%23/b (invalid filter): 400"
-is "$(code a '/events?topic=home/ki%2Bchen')" 400 \
+is "$(m2_code a '/events?topic=a/%23/b')" 400 "?topic=a/%23/b (invalid filter): 400"
+is "$(m2_code a '/events?topic=home/ki%2Bchen')" 400 \
     "?topic=home/ki%2Bchen (+ inside a level): 400"
-is "$(code a '/events?topic=home/%2B&topic=x/%23/y')" 400 \
+is "$(m2_code a '/events?topic=home/%2B&topic=x/%23/y')" 400 \
     "one invalid filter among valid ones: 400"
-is "$(code a '/events?topic=')" 400 "?topic= (empty filter): 400"
-is "$(code a '/events?topic=home/%00x' --max-time 2)" 400 \
+is "$(m2_code a '/events?topic=')" 400 "?topic= (empty filter): 400"
+is "$(m2_code a '/events?topic=home/%00x' --max-time 2)" 400 \
     "?topic=home/%00x (U+0000 in the filter): 400"
-is "$(code a '/events?topic=other/%23')" 403 \
+is "$(m2_code a '/events?topic=other/%23')" 403 \
     "?topic=other/%23, outside the -t filters (the default --allow): 403"
 
 # --- the retained snapshot ----------------------------------------------------
@@ -391,14 +206,14 @@ done
 pub -q 1 -t r/4 -m live >/dev/null 2>&1
 wait_tp "$T/all.body" r/4=live
 newest=$(last_id "$T/all.body")
-cl a s1 'topic=r/%2B'
+m2_cl a s1 'topic=r/%2B'
 pub -q 1 -r -t r/1 -m one-b >/dev/null 2>&1
 wait_tp "$T/s1.body" 'r/1=one-b'
 wait_tp "$T/all.body" 'r/1=one-b'
 want "$newest|message|r/0=zero R" "$newest|message|r/1=one R" \
     "$newest|message|r/2=two R"
 recs "$T/s1.body" | sed 3q >"$T/got"
-same "?topic=r/%2B: first the retained r/0, r/1, r/2 (not r/3/x), oldest first, each with the newest id ($newest)" \
+same_file "?topic=r/%2B: first the retained r/0, r/1, r/2 (not r/3/x), oldest first, each with the newest id ($newest)" \
     "$T/want" "$T/got"
 recs "$T/s1.body" | sed 1,3d >"$T/got"
 if [ "$(cut -d '|' -f 3 "$T/got")" = "r/1=one-b R" ] &&
@@ -412,28 +227,28 @@ evs "$T/all.body" | grep '"topic":"r/1","payload":"one"' | cut -d '|' -f 3 \
     >"$T/want"
 evs "$T/s1.body" | grep '"topic":"r/1","payload":"one"' | cut -d '|' -f 3 \
     >"$T/got"
-same "a snapshot event's data is that of the message when it arrived" \
+same_file "a snapshot event's data is that of the message when it arrived" \
     "$T/want" "$T/got"
 
 newest=$(last_id "$T/all.body")
-cl a s2 'topic=r/%2B'
+m2_cl a s2 'topic=r/%2B'
 pub -q 1 -r -t r/2 -n >/dev/null 2>&1
 wait_tp "$T/s2.body" 'r/2='
 wait_tp "$T/all.body" 'r/2='
 want "$newest|message|r/0=zero R" "$newest|message|r/2=two R" \
     "$newest|message|r/1=one-b R" "r/2= R"
 recs "$T/s2.body" | sed 's/^[0-9]*|message|\(r\/2= R\)$/\1/' >"$T/got"
-same "after an update of r/1 it comes last in the snapshot (least recently updated first)" \
+same_file "after an update of r/1 it comes last in the snapshot (least recently updated first)" \
     "$T/want" "$T/got"
 
 newest=$(last_id "$T/all.body")
-cl a s3 'topic=r/%23'
+m2_cl a s3 'topic=r/%23'
 pub -q 1 -t r/5 -m after >/dev/null 2>&1
 wait_tp "$T/s3.body" 'r/5=after'
 want "$newest|message|r/0=zero R" "$newest|message|r/3/x=three R" \
     "$newest|message|r/1=one-b R" "r/5=after"
 recs "$T/s3.body" | sed 's/^[0-9]*|message|\(r\/5=after\)$/\1/' >"$T/got"
-same "an empty retained message removed r/2 from the snapshot (?topic=r/%23)" \
+same_file "an empty retained message removed r/2 from the snapshot (?topic=r/%23)" \
     "$T/want" "$T/got"
 
 # --- replay through the client's filters --------------------------------------
@@ -443,13 +258,13 @@ for tp in home/kitchen/temp=R1 home/hall/light=R2 home/kitchen/light=R3; do
 	pub -q 1 -t "${tp%%=*}" -m "${tp#*=}" >/dev/null 2>&1
 done
 wait_tp "$T/all.body" home/kitchen/light=R3
-cl a re1 'topic=home/kitchen/%23' -H "Last-Event-ID: $lid"
+m2_cl a re1 'topic=home/kitchen/%23' -H "Last-Event-ID: $lid"
 wait_evs "$T/re1.body" 2
 pub -q 1 -t home/kitchen/temp -m R4 >/dev/null 2>&1
 wait_tp "$T/re1.body" home/kitchen/temp=R4
 want home/kitchen/temp=R1 home/kitchen/light=R3 home/kitchen/temp=R4
 tps "$T/re1.body" >"$T/got"
-same "Last-Event-ID with ?topic=home/kitchen/%23: only the missed home/kitchen/# events, then live" \
+same_file "Last-Event-ID with ?topic=home/kitchen/%23: only the missed home/kitchen/# events, then live" \
     "$T/want" "$T/got"
 if grep -q ': connected, 2 events of replay$' "$T/a.err"; then
 	ok "... logged as 2 events of replay"
@@ -457,34 +272,34 @@ else
 	not_ok "... logged as 2 events of replay"
 	diag_file "$T/a.err" 40
 fi
-cl a re2 "topic=home/hall/light&lastEventId=$lid"
+m2_cl a re2 "topic=home/hall/light&lastEventId=$lid"
 pub -q 1 -t home/hall/light -m R5 >/dev/null 2>&1
 wait_tp "$T/re2.body" home/hall/light=R5
 want home/hall/light=R2 home/hall/light=R5
 tps "$T/re2.body" >"$T/got"
-same "?lastEventId= with ?topic=home/hall/light: only R2 replayed" \
+same_file "?lastEventId= with ?topic=home/hall/light: only R2 replayed" \
     "$T/want" "$T/got"
 # a reconnection gets no retained snapshot (nothing to replay either: the
 # id is the newest)
-cl a re3 "topic=r/%23&lastEventId=$(last_id "$T/all.body")"
+m2_cl a re3 "topic=r/%23&lastEventId=$(last_id "$T/all.body")"
 pub -q 1 -t r/6 -m after >/dev/null 2>&1
 wait_tp "$T/re3.body" r/6=after
 want r/6=after
 tps "$T/re3.body" >"$T/got"
-same "Last-Event-ID: no retained snapshot (?topic=r/%23 gets only r/6)" \
+same_file "Last-Event-ID: no retained snapshot (?topic=r/%23 gets only r/6)" \
     "$T/want" "$T/got"
-cl a bl 'topic=home/hall/light&backlog=100'
+m2_cl a bl 'topic=home/hall/light&backlog=100'
 pub -q 1 -t home/hall/light -m R6 >/dev/null 2>&1
 wait_tp "$T/bl.body" home/hall/light=R6
 want home/hall/light=on home/hall/light=R2 home/hall/light=R5 \
     home/hall/light=R6
 tps "$T/bl.body" >"$T/got"
-same "?backlog=100 with ?topic=home/hall/light: only its topic from the history" \
+same_file "?backlog=100 with ?topic=home/hall/light: only its topic from the history" \
     "$T/want" "$T/got"
 # the retained r/ messages are in the history too (they arrived as events):
 # with ?backlog, a new client gets the snapshot and the backlog, and must
 # still get each message once (SPEC.md section 6), ids never going back
-cl a bls 'topic=r/%23&backlog=100'
+m2_cl a bls 'topic=r/%23&backlog=100'
 pub -q 1 -t r/8 -m end >/dev/null 2>&1
 wait_tp "$T/bls.body" r/8=end
 if evs "$T/bls.body" | awk -F '|' '
@@ -513,7 +328,7 @@ fi
 # --- --data payload -----------------------------------------------------------
 m2_up b 'p/#' --data payload
 b_url=$m2_url
-cl b pc ''
+m2_cl b pc ''
 printf 'a\000b' >"$T/nul"
 printf '\377\376' >"$T/ff"
 pub -q 1 -t p/text -m 'héllo wörld {"not":"json"}' >/dev/null 2>&1
@@ -526,19 +341,19 @@ wait_evs "$T/pc.body" 6
 want 'message|héllo wörld {"not":"json"}' 'message|line 1\nline 2' \
     'binary|YQBi' 'binary|//4=' 'message|' 'message|end'
 evs "$T/pc.body" | cut -d '|' -f 2- >"$T/got"
-same "--data payload: text as is (two data: lines for a newline), a NUL or non-UTF-8 payload as base64 in a binary event" \
+same_file "--data payload: text as is (two data: lines for a newline), a NUL or non-UTF-8 payload as base64 in a binary event" \
     "$T/want" "$T/got"
 
 # --- --event-type topic -------------------------------------------------------
 m2_up c 'e/#' --event-type topic
 c_url=$m2_url
-cl c ec ''
+m2_cl c ec ''
 pub -q 1 -t e/kitchen/temp -m 1 >/dev/null 2>&1
 pub -q 1 -t 'e/with space' -m 2 >/dev/null 2>&1
 wait_evs "$T/ec.body" 2
 recs "$T/ec.body" | cut -d '|' -f 2- >"$T/got"
 want 'e/kitchen/temp|e/kitchen/temp=1' 'e/with space|e/with space=2'
-same "--event-type topic: the event type is the topic (data still the record)" \
+same_file "--event-type topic: the event type is the topic (data still the record)" \
     "$T/want" "$T/got"
 
 # --- --allow ------------------------------------------------------------------
@@ -551,16 +366,16 @@ d_url=$m2_url
 if ! wait_metric d mq2sse_retained_topics "$nret"; then
 	diag "mq2sse d did not cache the $nret retained messages"
 fi
-is "$(code d '/events?topic=%23')" 403 "--allow a/# --allow c/+: ?topic=%23: 403"
-is "$(code d '/events?topic=%2B/b')" 403 "... ?topic=%2B/b: 403"
-is "$(code d '/events?topic=c/b/c')" 403 "... ?topic=c/b/c: 403"
-is "$(code d '/events?topic=c/%23')" 403 "... ?topic=c/%23: 403"
-is "$(code d '/events?topic=a/%23&topic=z/%23')" 403 \
+is "$(m2_code d '/events?topic=%23')" 403 "--allow a/# --allow c/+: ?topic=%23: 403"
+is "$(m2_code d '/events?topic=%2B/b')" 403 "... ?topic=%2B/b: 403"
+is "$(m2_code d '/events?topic=c/b/c')" 403 "... ?topic=c/b/c: 403"
+is "$(m2_code d '/events?topic=c/%23')" 403 "... ?topic=c/%23: 403"
+is "$(m2_code d '/events?topic=a/%23&topic=z/%23')" 403 \
     "... one filter outside among allowed ones: 403"
-is "$(code d '/events?topic=a/%23/b')" 400 "... ?topic=a/%23/b: 400"
-cl d da ''
-cl d dab 'topic=a/%2B/b'
-cl d dc 'topic=c/x'
+is "$(m2_code d '/events?topic=a/%23/b')" 400 "... ?topic=a/%23/b: 400"
+m2_cl d da ''
+m2_cl d dab 'topic=a/%2B/b'
+m2_cl d dc 'topic=c/x'
 is "$(awk 'NR == 1 { print $2 }' "$T/dab.hdr"):$(awk 'NR == 1 { print $2 }' "$T/dc.hdr")" \
     "200:200" "... ?topic=a/%2B/b and ?topic=c/x: 200"
 is "$(tps "$T/da.body")" "a/r=ar R" \
@@ -571,7 +386,7 @@ done
 wait_tp "$T/da.body" a/end=END
 want "a/r=ar R" a/1=A1 c/2=C2 c/x=CX a/x/b=AXB a/end=END
 tps "$T/da.body" >"$T/got"
-same "... without topic=: only what --allow covers (not c/2/3, z/9, b)" \
+same_file "... without topic=: only what --allow covers (not c/2/3, z/9, b)" \
     "$T/want" "$T/got"
 wait_tp "$T/dc.body" c/x=CX
 wait_tp "$T/dab.body" a/x/b=AXB
@@ -585,9 +400,9 @@ pub -q 1 -r -t a/r -n >/dev/null 2>&1
 # 4.7.2), so $SYS/# does not lie within # or +/#
 m2_up k '#' --allow '#' --allow '+/#'
 k_url=$m2_url
-is "$(code k '/events?topic=%24SYS/%23' --max-time 2)" 403 \
+is "$(m2_code k '/events?topic=%24SYS/%23' --max-time 2)" 403 \
     "--allow '#' --allow '+/#': ?topic=%24SYS/%23: 403"
-is "$(code k '/events?topic=%24SYS/broker/uptime' --max-time 2)" 403 \
+is "$(m2_code k '/events?topic=%24SYS/broker/uptime' --max-time 2)" 403 \
     "... ?topic=%24SYS/broker/uptime: 403"
 
 # --- --no-retained ------------------------------------------------------------
@@ -599,12 +414,12 @@ f_url=$m2_url
 if ! wait_metric f mq2sse_messages_total "$nret"; then
 	diag "mq2sse f did not get the $nret retained messages"
 fi
-cl f fc ''
+m2_cl f fc ''
 pub -q 1 -r -t r/7 -m seven >/dev/null 2>&1
 wait_evs "$T/fc.body" 1
 is "$(tps "$T/fc.body")" "r/7=seven R" \
     "--no-retained: a new client gets no snapshot (r/0, r/1, r/3/x are retained), only live"
-is "$(metric f mq2sse_retained_topics)" 0 \
+is "$(m2_metric f mq2sse_retained_topics)" 0 \
     "--no-retained: mq2sse_retained_topics 0"
 
 # --- --max-retained -----------------------------------------------------------
@@ -614,7 +429,7 @@ for tp in m/1=v1 m/2=v2 m/3=v3 m/2=v2b m/4=v4; do
 	pub -q 1 -r -t "${tp%%=*}" -m "${tp#*=}" >/dev/null 2>&1
 done
 wait_metric g mq2sse_messages_total 5
-is "$(metric g mq2sse_retained_topics)" 2 "--max-retained 2: 2 topics cached"
+is "$(m2_metric g mq2sse_retained_topics)" 2 "--max-retained 2: 2 topics cached"
 is "$(grep -c 'max-retained' "$T/g.err")" 1 \
     "--max-retained 2: one warning for two evictions"
 if grep -q '^mq2sse: warning: .*max-retained' "$T/g.err"; then
@@ -623,12 +438,12 @@ else
 	not_ok "... as 'mq2sse: warning: ...'"
 	diag_file "$T/g.err"
 fi
-cl g gc 'topic=m/%23'
+m2_cl g gc 'topic=m/%23'
 pub -q 1 -t m/end -m end >/dev/null 2>&1
 wait_tp "$T/gc.body" m/end=end
 want "m/2=v2b R" "m/4=v4 R" "m/end=end"
 tps "$T/gc.body" >"$T/got"
-same "--max-retained 2: the snapshot keeps the 2 most recently updated (m/2, m/4)" \
+same_file "--max-retained 2: the snapshot keeps the 2 most recently updated (m/2, m/4)" \
     "$T/want" "$T/got"
 for tp in m/1 m/2 m/3 m/4; do
 	pub -q 1 -r -t "$tp" -n >/dev/null 2>&1
@@ -662,11 +477,11 @@ fi
 broker_stop
 m2_start h -t 'h/#' --connect-timeout 1
 h_url=$m2_url
-is "$(code h /healthz):$(cat "$T/code.body")" "503:broker unavailable" \
+is "$(m2_code h /healthz):$(cat "$T/code.body")" "503:broker unavailable" \
     "/healthz before the broker is up: 503 broker unavailable"
-is "$(metric h mq2sse_broker_connected)" 0 \
+is "$(m2_metric h mq2sse_broker_connected)" 0 \
     "/metrics before the broker is up: mq2sse_broker_connected 0"
-if cl h hc ''; then
+if m2_cl h hc ''; then
 	ok "an SSE client is served meanwhile"
 else
 	not_ok "an SSE client is served meanwhile"
@@ -678,17 +493,17 @@ else
 	not_ok "past --connect-timeout: 'mq2sse: connect HOST:PORT: REASON; still trying'"
 	diag_file "$T/h.err"
 fi
-is "$(code h /healthz)" 503 "... still 503"
+is "$(m2_code h /healthz)" 503 "... still 503"
 broker_restart
 n=0
-while [ "$(code h /healthz)" != 200 ] && [ $n -lt 300 ]; do
+while [ "$(m2_code h /healthz)" != 200 ] && [ $n -lt 300 ]; do
 	sleep 0.1
 	n=$((n + 1))
 done
-is "$(code h /healthz):$(cat "$T/code.body")" "200:ok" \
+is "$(m2_code h /healthz):$(cat "$T/code.body")" "200:ok" \
     "the broker starts on that port: /healthz turns 200 ok"
-is "$(metric h mq2sse_broker_connected)" 1 "... mq2sse_broker_connected 1"
-m2_ready h 'h/#'
+is "$(m2_metric h mq2sse_broker_connected)" 1 "... mq2sse_broker_connected 1"
+m2_ready h 1 'h/#'
 pub -q 1 -t h/1 -m first >/dev/null 2>&1
 wait_evs "$T/hc.body" 1
 is "$(tps "$T/hc.body")" "h/1=first" \

@@ -12,6 +12,7 @@
 # while the broker is down or when it refuses the message).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/broker.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 52
 
@@ -20,96 +21,7 @@ require "$MOSQUITTO" mosquitto
 require "$PYTHON" python3
 require "$(command -v curl)" curl
 
-# --- helpers (as in mq2sse-basic.sh) ------------------------------------------
-# m2_start NAME [ARG...]: mq2sse -v -l 127.0.0.1:0 -h 127.0.0.1
-# -p $BROKER_PORT -i NAME ARG..., stderr in $T/NAME.err (appended to: a
-# restarted instance keeps its file); waits for its listening line.  Sets
-# m2_pid and m2_url (and NAME_url).
-m2_start()
-{
-	_m2_name=$1
-	shift
-	_m2_n=$(grep -c '^mq2sse: listening on ' "$T/$_m2_name.err" \
-	    2>/dev/null)
-	"$MQ2SSE" -v -l 127.0.0.1:0 -h 127.0.0.1 -p "$BROKER_PORT" \
-	    -i "$_m2_name" "$@" >>"$T/$_m2_name.out" 2>>"$T/$_m2_name.err" &
-	m2_pid=$!
-	track "$m2_pid"
-	m2_url=
-	wait_count '^mq2sse: listening on ' "$T/$_m2_name.err" \
-	    $((${_m2_n:-0} + 1)) || return 1
-	m2_url=$(sed -n 's|^mq2sse: listening on \(http://127\.0\.0\.1:[1-9][0-9]*\)/$|\1|p' \
-	    "$T/$_m2_name.err" | tail -n 1)
-	eval "${_m2_name}_url=\$m2_url"
-	[ -n "$m2_url" ]
-}
-
-# m2_ready NAME N FILTER...: wait until mq2sse NAME has said "connected to"
-# N times and the broker logged its subscription to each FILTER since the
-# broker last started.
-m2_ready()
-{
-	_mr_name=$1
-	_mr_count=$2
-	shift 2
-	wait_count '^mq2sse: connected to 127\.0\.0\.1:' "$T/$_mr_name.err" \
-	    "$_mr_count" 30 || return 1
-	for _mr_f in "$@"; do
-		broker_subscribed "$_mr_name" "$_mr_f" 10 || return 1
-	done
-}
-
-# wait_count PATTERN FILE N [SECS]: poll until FILE has N lines matching
-# the extended regexp PATTERN (default limit 10 s).
-wait_count()
-{
-	_wc_n=$(( ${4:-10} * 20 ))
-	while [ "$_wc_n" -gt 0 ]; do
-		if [ -f "$2" ] &&
-		    [ "$(grep -Ec -e "$1" "$2")" -ge "$3" ]; then
-			return 0
-		fi
-		sleep 0.05
-		_wc_n=$((_wc_n - 1))
-	done
-	return 1
-}
-
-# cl INST NAME QUERY [CURL ARG...]: a curl client of mq2sse INST on
-# /events?QUERY in the background (body in $T/NAME.body); waits until INST
-# logged one more stream client.  Sets cl_pid.
-cl()
-{
-	_cl_inst=$1
-	_cl_name=$2
-	_cl_q=$3
-	shift 3
-	_cl_n=$(grep -Ec ': connected, [0-9]+ events of replay$' \
-	    "$T/$_cl_inst.err")
-	eval "_cl_url=\$${_cl_inst}_url"
-	curl -sSN -D "$T/$_cl_name.hdr" -o "$T/$_cl_name.body" "$@" \
-	    "$_cl_url/events${_cl_q:+?$_cl_q}" 2>"$T/$_cl_name.cerr" &
-	cl_pid=$!
-	track "$cl_pid"
-	if ! wait_count ': connected, [0-9]+ events of replay$' \
-	    "$T/$_cl_inst.err" $((_cl_n + 1)); then
-		diag "client $_cl_name of $_cl_inst did not connect"
-		diag_file "$T/$_cl_name.hdr"
-		return 1
-	fi
-}
-
-# code INST PATH [CURL ARG...]: the HTTP status of a request that is not a
-# stream (body in $T/code.body).
-code()
-{
-	eval "_c_url=\$${1}_url"
-	_c_path=$2
-	shift 2
-	curl -s -o "$T/code.body" -w '%{http_code}' --max-time 20 "$@" \
-	    "$_c_url$_c_path"
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # post INST TOPIC_QUERY [CURL ARG...]: POST /publish?TOPIC_QUERY, the body
 # from stdin; prints the status.
 post()
@@ -117,7 +29,7 @@ post()
 	_p_inst=$1
 	_p_q=$2
 	shift 2
-	code "$_p_inst" "/publish${_p_q:+?$_p_q}" -X POST \
+	m2_code "$_p_inst" "/publish${_p_q:+?$_p_q}" -X POST \
 	    -H 'Content-Type: application/octet-stream' --data-binary @- "$@"
 }
 
@@ -125,83 +37,11 @@ post()
 wait_health()
 {
 	_wh_n=$(( ${3:-20} * 10 ))
-	while [ "$(code "$1" /healthz)" != "$2" ] && [ "$_wh_n" -gt 0 ]; do
+	while [ "$(m2_code "$1" /healthz)" != "$2" ] && [ "$_wh_n" -gt 0 ]; do
 		sleep 0.1
 		_wh_n=$((_wh_n - 1))
 	done
-	[ "$(code "$1" /healthz)" = "$2" ]
-}
-
-# evs FILE: the events of an SSE body, one a line: ID|TYPE|DATA.
-evs()
-{
-	[ -f "$1" ] || return 0
-	awk '
-	/^id:/ { id = substr($0, 4); sub(/^ /, "", id); next }
-	/^event:/ { ev = substr($0, 7); sub(/^ /, "", ev); next }
-	/^data:/ {
-		v = substr($0, 6); sub(/^ /, "", v)
-		d = (nd ? d "\\n" : "") v; nd = 1; next
-	}
-	/^data$/ { d = (nd ? d "\\n" : ""); nd = 1; next }
-	/^$/ {
-		if (nd) print id "|" (ev == "" ? "message" : ev) "|" d
-		id = ""; ev = ""; d = ""; nd = 0
-	}' "$1"
-}
-
-# tps FILE: TOPIC=PAYLOAD[ R] of each event of FILE (JSON records), one a
-# line (b64:BASE64 for a binary payload).
-tps()
-{
-	evs "$1" | "$PYTHON" -c 'import json, sys
-for line in sys.stdin:
-    i, t, d = line.rstrip("\n").split("|", 2)
-    try:
-        r = json.loads(d)
-        p = r["payload"] if "payload" in r else "b64:" + r["payload_b64"]
-        print("%s=%s%s" % (r["topic"], p, " R" if r["retain"] else ""))
-    except Exception:
-        print("NOT A RECORD: %s" % d)'
-}
-
-# wait_tp FILE TOPIC=PAYLOAD [SECS]: poll until FILE holds that event.
-wait_tp()
-{
-	_wt_n=$(( ${3:-10} * 20 ))
-	while [ "$_wt_n" -gt 0 ]; do
-		tps "$1" >"$T/wait_tp.tmp"
-		grep -qxF -e "$2" -e "$2 R" "$T/wait_tp.tmp" && return 0
-		sleep 0.05
-		_wt_n=$((_wt_n - 1))
-	done
-	return 1
-}
-
-# metric INST NAME: a value from /metrics of mq2sse INST.
-metric()
-{
-	eval "_m_url=\$${1}_url"
-	curl -s --max-time 10 "$_m_url/metrics" |
-	    awk -v m="$2" '$1 == m { print $2 }'
-}
-
-# same DESC WANT_FILE GOT_FILE: compare two files.
-same()
-{
-	if cmp -s "$2" "$3"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diag "expected:" "$(head -n 15 "$2")" "got:" "$(head -n 15 "$3")"
-		return 1
-	fi
-}
-
-# want LINE...: the expected lines, in $T/want.
-want()
-{
-	printf '%s\n' "$@" >"$T/want"
+	[ "$(m2_code "$1" /healthz)" = "$2" ]
 }
 
 # --- SSE clients across a broker restart --------------------------------------
@@ -218,7 +58,7 @@ else
 	not_ok "mq2sse x listening and subscribed"
 	diag_file "$T/x.err"
 fi
-cl x xc ''
+m2_cl x xc ''
 xc_pid=$cl_pid
 pub -q 1 -t rs/1 -m before >/dev/null 2>&1
 wait_tp "$T/xc.body" rs/1=before
@@ -231,7 +71,7 @@ else
 	not_ok "broker stopped: /healthz 503"
 	diag_file "$T/x.err"
 fi
-is "$(metric x mq2sse_broker_connected)" 0 \
+is "$(m2_metric x mq2sse_broker_connected)" 0 \
     "broker stopped: mq2sse_broker_connected 0"
 if kill -0 "$xc_pid" 2>/dev/null; then
 	ok "broker stopped: the SSE client is still connected"
@@ -261,7 +101,7 @@ pub -q 1 -t rs/2 -m after >/dev/null 2>&1
 wait_tp "$T/xc.body" rs/2=after
 want rs/1=before rs/2=after
 tps "$T/xc.body" >"$T/got"
-same "the same stream gets the message published after the restart" \
+same_file "the same stream gets the message published after the restart" \
     "$T/want" "$T/got"
 if kill -0 "$xc_pid" 2>/dev/null &&
     [ "$(grep -c ': connected, [0-9]* events of replay$' "$T/x.err")" = 1 ]
@@ -288,7 +128,7 @@ else
 	diag_file "$T/p.err"
 fi
 p_m2pid=$m2_pid
-cl p pc ''
+m2_cl p pc ''
 sub_start ps 'cmd/#' -v -q 1 -T cmd/bin
 is "$(printf 'hello' | post p 'topic=cmd/a')" 204 \
     "POST /publish?topic=cmd/a: 204"
@@ -309,7 +149,7 @@ is "$(cat "$T/pbin.out")" "$(od -An -v -tx1 "$T/bin" | tr -d ' \n')" \
 wait_count '^cmd/kept on$' "$T/ps.out" 1
 want 'cmd/a hello' 'cmd/kept on'
 cp "$T/ps.out" "$T/got"
-same "mqsub -t 'cmd/#' gets cmd/a and cmd/kept (dev/7/set is not under cmd/)" \
+same_file "mqsub -t 'cmd/#' gets cmd/a and cmd/kept (dev/7/set is not under cmd/)" \
     "$T/want" "$T/got"
 is "$(sub -t cmd/kept --retained-only -F '%t %p %r')" "cmd/kept on 1" \
     "retain=1: the message is retained (mqsub --retained-only)"
@@ -326,7 +166,7 @@ is "$(cat "$T/pq.out")" "dev/8/set y 1" "a POSTed message is published at QoS 1"
 wait_tp "$T/pc.body" cmd/kept=on
 want cmd/a=hello "cmd/bin=b64:$(base64 -w 0 "$T/bin")" "cmd/kept=on R"
 tps "$T/pc.body" | sed 3q >"$T/got"
-same "the SSE client of the same mq2sse sees the POSTed messages (retain kept)" \
+same_file "the SSE client of the same mq2sse sees the POSTed messages (retain kept)" \
     "$T/want" "$T/got"
 
 is "$(printf 'x' | post p 'topic=other/x')" 403 \
@@ -341,7 +181,7 @@ is "$(printf 'x' | post p 'topic=cmd/+')" 400 \
     "POST /publish?topic=cmd/+ (a literal +, the wildcard): 400"
 is "$(printf 'x' | post p 'topic=cmd/a%00b')" 400 \
     "POST /publish?topic=cmd/a%00b (U+0000 in the topic): 400"
-is "$(code p '/publish?topic=cmd/a')" 405 "GET /publish: 405"
+is "$(m2_code p '/publish?topic=cmd/a')" 405 "GET /publish: 405"
 
 # --token
 if m2_start t -t 'tk/#' --allow-publish 'tk/#' --token s3cret &&
@@ -362,7 +202,7 @@ is "$(printf 'two' | post t 'topic=tk/b&token=s3cret')" 204 \
     "--token: POST with ?token=TOKEN: 204"
 sub_wait 10
 want 'tk/a one' 'tk/b two'
-same "... both published, the refused ones not" "$T/want" "$T/tq.out"
+same_file "... both published, the refused ones not" "$T/want" "$T/tq.out"
 
 # --- persistent session: messages published while mq2sse is stopped ----------
 # mq2sse s holds a persistent session (-c -i s, QoS 1).  It is stopped
@@ -379,7 +219,7 @@ else
 	not_ok "mq2sse s -c -i s: persistent session"
 	diag_file "$T/s.err"
 fi
-cl s sc ''
+m2_cl s sc ''
 pub -q 1 -t ps/0 -m zero >/dev/null 2>&1
 wait_tp "$T/sc.body" ps/0=zero
 kill -TERM "$m2_pid"
@@ -395,19 +235,19 @@ else
 	not_ok "a new mq2sse -c -i s connects"
 	diag_file "$T/s.err"
 fi
-cl s sc2 'backlog=100'
+m2_cl s sc2 'backlog=100'
 pub -q 1 -t ps/6 -m live >/dev/null 2>&1
 wait_tp "$T/sc2.body" ps/6=live
 want 'ps/1=away 1' 'ps/2=away 2' 'ps/3=away 3' 'ps/4=away 4' \
     'ps/5=away 5' 'ps/6=live'
 tps "$T/sc2.body" >"$T/got"
-same "the messages published while mq2sse was stopped reach its new client, then live ones" \
+same_file "the messages published while mq2sse was stopped reach its new client, then live ones" \
     "$T/want" "$T/got"
 # the same after a SIGKILL (no DISCONNECT at all)
 kill_wait "$m2_pid" KILL
 pub -q 1 -t ps/7 -m killed >/dev/null 2>&1
 if m2_start s -c -t 'ps/#' && m2_ready s 3; then
-	cl s sc3 'backlog=100'
+	m2_cl s sc3 'backlog=100'
 	wait_tp "$T/sc3.body" ps/7=killed
 fi
 is "$(tps "$T/sc3.body")" "ps/7=killed" \
@@ -447,7 +287,7 @@ kill -CONT "$pid_b"
 # --- 502 while the broker is down ---------------------------------------------
 broker_stop
 wait_health t 503 20
-is "$(printf 'x' | post t 'topic=tk/a' -H 'Authorization: Bearer s3cret'):$(metric t mq2sse_broker_connected)" \
+is "$(printf 'x' | post t 'topic=tk/a' -H 'Authorization: Bearer s3cret'):$(m2_metric t mq2sse_broker_connected)" \
     "502:0" "broker down: POST /publish: 502"
 is "$(printf 'x' | post t 'topic=other/x' -H 'Authorization: Bearer s3cret')" \
     403 "broker down: a POST outside --allow-publish is still 403"

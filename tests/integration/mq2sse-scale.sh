@@ -12,6 +12,7 @@
 # whole history.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/broker.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 12
 
@@ -20,119 +21,21 @@ require "$MOSQUITTO" mosquitto
 require "$PYTHON" python3
 require "$(command -v curl)" curl
 
-# --- helpers (as in mq2sse-basic.sh) ------------------------------------------
-# m2_start NAME [ARG...]: mq2sse -v -l 127.0.0.1:0 -h 127.0.0.1
-# -p $BROKER_PORT -i NAME ARG..., stderr in $T/NAME.err; waits for its
-# listening line.  Sets m2_pid and NAME_url.
-m2_start()
-{
-	_m2_name=$1
-	shift
-	"$MQ2SSE" -v -l 127.0.0.1:0 -h 127.0.0.1 -p "$BROKER_PORT" \
-	    -i "$_m2_name" "$@" >"$T/$_m2_name.out" 2>"$T/$_m2_name.err" &
-	m2_pid=$!
-	track "$m2_pid"
-	wait_for_file '^mq2sse: listening on ' "$T/$_m2_name.err" 10 ||
-	    return 1
-	m2_url=$(sed -n 's|^mq2sse: listening on \(http://127\.0\.0\.1:[1-9][0-9]*\)/$|\1|p' \
-	    "$T/$_m2_name.err")
-	eval "${_m2_name}_url=\$m2_url"
-	[ -n "$m2_url" ]
-}
-
-# m2_up NAME FILTER [ARG...]: m2_start NAME -t FILTER ARG..., then wait
-# for "connected to" and the broker's log of the subscription; one test.
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
+# m2_up NAME FILTER [ARG...]: m2_start NAME -t FILTER ARG..., then m2_ready
+# (for "connected to" and the broker's log of the subscription); one test.
 m2_up()
 {
 	_mu_name=$1
 	_mu_f=$2
 	shift 2
 	if m2_start "$_mu_name" -t "$_mu_f" "$@" &&
-	    wait_for_file '^mq2sse: connected to ' "$T/$_mu_name.err" 15 &&
-	    broker_subscribed "$_mu_name" "$_mu_f" 10; then
+	    m2_ready "$_mu_name" 1 "$_mu_f"; then
 		ok "mq2sse $_mu_name -t $_mu_f on the broker on port $BROKER_PORT"
 	else
 		not_ok "mq2sse $_mu_name -t $_mu_f on the broker on port $BROKER_PORT"
 		diag_file "$T/$_mu_name.err"
 	fi
-}
-
-# wait_count PATTERN FILE N [SECS]: poll until FILE has N lines matching
-# the extended regexp PATTERN (default limit 10 s).
-wait_count()
-{
-	_wc_n=$(( ${4:-10} * 20 ))
-	while [ "$_wc_n" -gt 0 ]; do
-		if [ -f "$2" ] &&
-		    [ "$(grep -Ec -e "$1" "$2")" -ge "$3" ]; then
-			return 0
-		fi
-		sleep 0.05
-		_wc_n=$((_wc_n - 1))
-	done
-	return 1
-}
-
-# cl INST NAME [CURL ARG...]: a curl client of mq2sse INST on /events in the
-# background (body in $T/NAME.body); waits until INST logged one more
-# stream client.
-cl()
-{
-	_cl_inst=$1
-	_cl_name=$2
-	shift 2
-	_cl_n=$(grep -Ec ': connected, [0-9]+ events of replay$' \
-	    "$T/$_cl_inst.err")
-	eval "_cl_url=\$${_cl_inst}_url"
-	curl -sSN -o "$T/$_cl_name.body" "$@" "$_cl_url/events" \
-	    2>"$T/$_cl_name.cerr" &
-	track "$!"
-	wait_count ': connected, [0-9]+ events of replay$' \
-	    "$T/$_cl_inst.err" $((_cl_n + 1))
-}
-
-# evs FILE: the events of an SSE body, one a line: ID|TYPE|DATA.
-evs()
-{
-	[ -f "$1" ] || return 0
-	awk '
-	/^id:/ { id = substr($0, 4); sub(/^ /, "", id); next }
-	/^event:/ { ev = substr($0, 7); sub(/^ /, "", ev); next }
-	/^data:/ {
-		v = substr($0, 6); sub(/^ /, "", v)
-		d = (nd ? d "\\n" : "") v; nd = 1; next
-	}
-	/^data$/ { d = (nd ? d "\\n" : ""); nd = 1; next }
-	/^$/ {
-		if (nd) print id "|" (ev == "" ? "message" : ev) "|" d
-		id = ""; ev = ""; d = ""; nd = 0
-	}' "$1"
-}
-
-# tps FILE: TOPIC=PAYLOAD of each event of FILE (JSON records), one a line.
-tps()
-{
-	evs "$1" | "$PYTHON" -c 'import json, sys
-for line in sys.stdin:
-    i, t, d = line.rstrip("\n").split("|", 2)
-    try:
-        r = json.loads(d)
-        print("%s=%s" % (r["topic"], r.get("payload")))
-    except Exception:
-        print("NOT A RECORD: %s" % d)'
-}
-
-# wait_tp FILE TOPIC=PAYLOAD [SECS]: poll until FILE holds that event.
-wait_tp()
-{
-	_wt_n=$(( ${3:-10} * 20 ))
-	while [ "$_wt_n" -gt 0 ]; do
-		tps "$1" >"$T/wait_tp.tmp"
-		grep -qxF -e "$2" "$T/wait_tp.tmp" && return 0
-		sleep 0.05
-		_wt_n=$((_wt_n - 1))
-	done
-	return 1
 }
 
 # --- two bridged brokers -----------------------------------------------------
@@ -191,7 +94,7 @@ m2_up ma2 'sensors/#'
 broker_use "$dir_b"
 m2_up mb 'sensors/#'
 for c in ma1 ma2 mb; do
-	cl "$c" "c_$c"
+	m2_cl "$c" "c_$c" ''
 done
 
 BROKER_PORT=$port_a pub -q 1 -t sensors/a/temp -m from-a >/dev/null 2>&1
@@ -219,12 +122,12 @@ for c in ma1 ma2 mb; do
 		diag "expected:" "$(cat "$T/want")" "got:" "$(cat "$T/got")"
 	fi
 done
-# recs FILE: the data of each event, ts left out (the time of arrival)
-recs()
+# data_nots FILE: the data of each event, ts left out (the time of arrival)
+data_nots()
 {
 	evs "$1" | cut -d '|' -f 3- | sed 's/"ts":"[^"]*"/"ts":"-"/'
 }
-if [ "$(recs "$T/c_ma1.body")" = "$(recs "$T/c_mb.body")" ]; then
+if [ "$(data_nots "$T/c_ma1.body")" = "$(data_nots "$T/c_mb.body")" ]; then
 	ok "the records are the same on both sides of the bridge (but ts)"
 else
 	not_ok "the records are the same on both sides of the bridge (but ts)"
@@ -234,7 +137,7 @@ fi
 # --- ids belong to one instance -----------------------------------------------
 id_a=$(evs "$T/c_ma1.body" | sed -n 1p | cut -d '|' -f 1)
 id_b=$(evs "$T/c_mb.body" | sed -n 1p | cut -d '|' -f 1)
-cl mb lb -H "Last-Event-ID: $id_a"
+m2_cl mb lb '' -H "Last-Event-ID: $id_a"
 BROKER_PORT=$port_b pub -q 1 -t sensors/after -m after >/dev/null 2>&1
 wait_tp "$T/lb.body" sensors/after=after
 printf '%s\n' sensors/a/temp=from-a sensors/b/temp=from-b sensors/end=end \
@@ -247,7 +150,7 @@ else
 	diag "ids: ma1 $id_a, mb $id_b" "expected:" "$(cat "$T/want")" \
 	    "got:" "$(cat "$T/got")"
 fi
-cl mb lb2 -H "Last-Event-ID: $id_b"
+m2_cl mb lb2 '' -H "Last-Event-ID: $id_b"
 BROKER_PORT=$port_a pub -q 1 -t sensors/after2 -m after2 >/dev/null 2>&1
 wait_tp "$T/lb2.body" sensors/after2=after2
 printf '%s\n' sensors/b/temp=from-b sensors/end=end sensors/after=after \

@@ -7,6 +7,7 @@
 # the system store), client certificates.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/broker.sh"
+. "$top_srcdir/tests/lib/tls.sh"
 
 plan 23
 
@@ -100,34 +101,9 @@ refused "mqpub -V 311, wrong password" pub -t a -m x -u tester -P x -V 311
 broker_stop
 
 # --- TLS --------------------------------------------------------------------
-# A private CA, a server certificate for localhost and 127.0.0.1, and a
-# client certificate, all made here.
-(
-	cd "$T" || exit 1
-	ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
-	# shellcheck disable=SC2086
-	"$OPENSSL" req -x509 $ec -keyout ca.key -out ca.pem -days 2 \
-	    -subj /CN=mqsse-test-ca \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign &&
-	for who in server client; do
-		# shellcheck disable=SC2086
-		"$OPENSSL" req $ec -keyout "$who.key" -out "$who.csr" \
-		    -subj "/CN=$who" || exit 1
-	done &&
-	printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
-	    'extendedKeyUsage=serverAuth' >server.ext &&
-	printf '%s\n' 'extendedKeyUsage=clientAuth' >client.ext &&
-	for who in server client; do
-		"$OPENSSL" x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -out "$who.pem" -days 2 \
-		    -extfile "$who.ext" || exit 1
-	done
-	# a CA that signed nothing here
-	# shellcheck disable=SC2086
-	"$OPENSSL" req -x509 $ec -keyout other-ca.key -out other-ca.pem \
-	    -days 2 -subj /CN=other-ca
-) >"$T/openssl.log" 2>&1
+# A private CA, a server certificate for localhost and 127.0.0.1, a client
+# certificate and another CA, which signs nothing (tests/lib/tls.sh).
+tls_certs "$T" client other-ca >"$T/openssl.log" 2>&1
 ossl=$?
 if [ "$ossl" = 0 ] && [ -s "$T/server.pem" ] && [ -s "$T/client.pem" ]; then
 	ok "openssl made a CA, a server and a client certificate"

@@ -7,54 +7,14 @@
 # CRLF and CR, a BOM, invalid UTF-8, an unfinished last event), a 16 MiB
 # event, --max-event, live output to a pipe, a closed stdout and SIGTERM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 34
 
 require "$NODE" "node (Node.js 20)"
 require "$PYTHON" python3
 
-# --- helpers ------------------------------------------------------------------
-# srv_start NAME [ARG...]: run sse-server.js with $T/NAME.json, its log in
-# $T/NAME.log and its stdout in $T/NAME.out; sets srv_pid and srv_port.
-srv_start()
-{
-	_ss_name=$1
-	shift
-	"$NODE" "$top_srcdir/tests/node/sse-server.js" \
-	    --script "$T/$_ss_name.json" --log "$T/$_ss_name.log" "$@" \
-	    >"$T/$_ss_name.out" 2>"$T/$_ss_name.err" &
-	srv_pid=$!
-	track "$srv_pid"
-	srv_port=
-	wait_for_file '^listening [0-9]+$' "$T/$_ss_name.out" 10 || return 1
-	srv_port=$(awk '/^listening/ { print $2 }' "$T/$_ss_name.out")
-}
-
-# reqs LOG PATH: how many requests of PATH the server logged.
-reqs()
-{
-	grep -cF "\"path\":\"$2\"," "$1"
-}
-
-# free_port: a port on 127.0.0.1 where nothing listens (bound, then closed).
-free_port()
-{
-	"$PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
-# sse NAME ARG...: run ssecat with a 20 s guard, output in $T/NAME.out,
-# diagnostics in $T/NAME.err, status in $status.
-sse()
-{
-	_s_name=$1
-	shift
-	timeout 20 "$SSECAT" "$@" >"$T/$_s_name.got" 2>"$T/$_s_name.stderr"
-	status=$?
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # same NAME DESC WANT_STATUS: compare $T/NAME.got with $T/NAME.want, the
 # status with WANT_STATUS, and require an empty stderr.
 same()
@@ -108,14 +68,7 @@ sed "s|@T@|$T|g" >"$T/srv.json" <<'EOF'
  "/term": [{"body": "data: x\n\n", "close": false}]
 }
 EOF
-if srv_start srv; then
-	ok "sse-server listening on $srv_port"
-else
-	not_ok "sse-server listening"
-	diag_file "$T/srv.err"
-	done_testing
-fi
-U="http://127.0.0.1:$srv_port"
+srv_up srv
 
 # --- output modes -------------------------------------------------------------
 sse def --no-reconnect "$U/basic"
@@ -374,7 +327,7 @@ is "$status:$(cat "$T/term.got")" "143:x" "SIGTERM: output flushed, dies by the 
 multi=$(grep -o '"path":"[^"]*"' "$T/srv.log" | sort | uniq -d |
     grep -v -e '"/round"' -e '"/basic"' -e '"/open3"' -e '"/types"')
 is "$multi" "" "--no-reconnect and -C: no path was requested twice unexpectedly"
-is "$(reqs "$T/srv.log" /round):$(reqs "$T/srv.log" /basic):$(reqs "$T/srv.log" /open3):$(reqs "$T/srv.log" /types)" \
+is "$(reqs /round):$(reqs /basic):$(reqs /open3):$(reqs /types)" \
     "2:7:3:2" "request counts of the paths used several times"
 
 done_testing

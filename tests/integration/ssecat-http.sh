@@ -7,62 +7,14 @@
 # --data-json, @FILE, @-, -X, the default headers), the body sent again on
 # a reconnection, and usage errors that make no request at all.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 38
 
 require "$NODE" "node (Node.js 20)"
 require "$PYTHON" python3
 
-# --- helpers ------------------------------------------------------------------
-# srv_start NAME [ARG...]: run sse-server.js with $T/NAME.json, its log in
-# $T/NAME.log and its stdout in $T/NAME.out; sets srv_pid and srv_port.
-srv_start()
-{
-	_ss_name=$1
-	shift
-	"$NODE" "$top_srcdir/tests/node/sse-server.js" \
-	    --script "$T/$_ss_name.json" --log "$T/$_ss_name.log" "$@" \
-	    >"$T/$_ss_name.out" 2>"$T/$_ss_name.err" &
-	srv_pid=$!
-	track "$srv_pid"
-	srv_port=
-	wait_for_file '^listening [0-9]+$' "$T/$_ss_name.out" 10 || return 1
-	srv_port=$(awk '/^listening/ { print $2 }' "$T/$_ss_name.out")
-}
-
-# reqs PATH: how many requests of PATH the server logged.
-reqs()
-{
-	grep -cF "\"path\":\"$1\"," "$LOG"
-}
-
-# req PATH N WHAT: from the Nth logged request of PATH, WHAT: method, body,
-# body_b64, t_ms, or h:NAME, a header (lower-case name; "-" when absent).
-req()
-{
-	"$PYTHON" -c 'import json, sys
-log, path, n, what = sys.argv[1:]
-rows = [r for r in map(json.loads, open(log)) if r["path"] == path]
-if len(rows) < int(n):
-    sys.stdout.write("(no request %s)" % n)
-    sys.exit(0)
-r = rows[int(n) - 1]
-if what.startswith("h:"):
-    sys.stdout.write(str(r["headers"].get(what[2:], "-")))
-else:
-    sys.stdout.write(str(r[what]))' "$LOG" "$@"
-}
-
-# sse NAME ARG...: run ssecat with a 20 s guard, output in $T/NAME.got,
-# diagnostics in $T/NAME.stderr, status in $status.
-sse()
-{
-	_s_name=$1
-	shift
-	timeout 20 "$SSECAT" "$@" >"$T/$_s_name.got" 2>"$T/$_s_name.stderr"
-	status=$?
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # fails NAME DESC WANT_STATUS WANT_STDERR PATH: after `sse NAME`: the
 # status, exactly WANT_STDERR on stderr, nothing on stdout and exactly one
 # request of PATH (no reconnection).
@@ -97,15 +49,7 @@ cat >"$T/srv.json" <<'EOF'
  "/again": [{"body": "retry: 100\ndata: first\n\n"}, {"body": "data: second\n\n", "close": false}]
 }
 EOF
-if srv_start srv; then
-	ok "sse-server listening on $srv_port"
-else
-	not_ok "sse-server listening"
-	diag_file "$T/srv.err"
-	done_testing
-fi
-LOG="$T/srv.log"
-U="http://127.0.0.1:$srv_port"
+srv_up srv
 
 # --- statuses and content types (no --no-reconnect: none may reconnect) -------
 sse s404 "$U/404"

@@ -8,76 +8,19 @@
 # retried), --idle-timeout and -v.  Timings are checked from the server's
 # log with generous bounds.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 23
 
 require "$NODE" "node (Node.js 20)"
 require "$PYTHON" python3
 
-# --- helpers ------------------------------------------------------------------
-# srv_start NAME [ARG...]: run sse-server.js with $T/NAME.json, its log in
-# $T/NAME.log and its stdout in $T/NAME.out; sets srv_pid and srv_port.
-srv_start()
-{
-	_ss_name=$1
-	shift
-	"$NODE" "$top_srcdir/tests/node/sse-server.js" \
-	    --script "$T/$_ss_name.json" --log "$T/$_ss_name.log" "$@" \
-	    >"$T/$_ss_name.out" 2>"$T/$_ss_name.err" &
-	srv_pid=$!
-	track "$srv_pid"
-	srv_port=
-	wait_for_file '^listening [0-9]+$' "$T/$_ss_name.out" 10 || return 1
-	srv_port=$(awk '/^listening/ { print $2 }' "$T/$_ss_name.out")
-}
-
-# reqs PATH: how many requests of PATH the server logged in $LOG.
-reqs()
-{
-	grep -cF "\"path\":\"$1\"," "$LOG"
-}
-
-# req PATH N WHAT: from the Nth logged request of PATH, WHAT: method, body,
-# t_ms, or h:NAME, a header (lower-case name; "-" when absent).
-req()
-{
-	"$PYTHON" -c 'import json, sys
-log, path, n, what = sys.argv[1:]
-rows = [r for r in map(json.loads, open(log)) if r["path"] == path]
-if len(rows) < int(n):
-    sys.stdout.write("(no request %s)" % n)
-    sys.exit(0)
-r = rows[int(n) - 1]
-if what.startswith("h:"):
-    sys.stdout.write(str(r["headers"].get(what[2:], "-")))
-else:
-    sys.stdout.write(str(r[what]))' "$LOG" "$@"
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # ended PATH N: when the server ended the Nth response of PATH (epoch ms).
 ended()
 {
 	awk -v p="$1" -v n="$2" '$1 == "ended" && $2 == p && $3 == n { print $4 }' \
 	    "$T/srv.out"
-}
-
-# free_port: a port on 127.0.0.1 where nothing listens (bound, then closed).
-free_port()
-{
-	"$PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
-# sse NAME ARG...: run ssecat with a 20 s guard, output in $T/NAME.got,
-# diagnostics in $T/NAME.stderr, status in $status.
-sse()
-{
-	_s_name=$1
-	shift
-	timeout 20 "$SSECAT" "$@" >"$T/$_s_name.got" 2>"$T/$_s_name.stderr"
-	status=$?
 }
 
 # in_range VALUE LOW HIGH: LOW <= VALUE < HIGH (VALUE an integer).
@@ -106,15 +49,7 @@ cat >"$T/srv.json" <<'EOF'
  "/204": [{"status": 204, "headers": {"Content-Type": null}}]
 }
 EOF
-if srv_start srv; then
-	ok "sse-server listening on $srv_port"
-else
-	not_ok "sse-server listening"
-	diag_file "$T/srv.err"
-	done_testing
-fi
-LOG="$T/srv.log"
-U="http://127.0.0.1:$srv_port"
+srv_up srv
 
 # The default delay (3 s) is measured in the background meanwhile.
 timeout 20 "$SSECAT" -C 2 "$U/default" >"$T/default.got" \

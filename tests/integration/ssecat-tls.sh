@@ -6,29 +6,15 @@
 # --cacert, a failed verification (status 3, a certificate message), -k,
 # and a server that requires a client certificate (--cert, --key).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
+. "$top_srcdir/tests/lib/tls.sh"
 
 plan 13
 
 require "$NODE" "node (Node.js 20)"
 require "$OPENSSL" openssl
 
-# --- helpers ------------------------------------------------------------------
-# srv_start NAME [ARG...]: run sse-server.js with $T/srv.json, its log in
-# $T/NAME.log and its stdout in $T/NAME.out; sets srv_pid and srv_port.
-srv_start()
-{
-	_ss_name=$1
-	shift
-	"$NODE" "$top_srcdir/tests/node/sse-server.js" \
-	    --script "$T/srv.json" --log "$T/$_ss_name.log" "$@" \
-	    >"$T/$_ss_name.out" 2>"$T/$_ss_name.err" &
-	srv_pid=$!
-	track "$srv_pid"
-	srv_port=
-	wait_for_file '^listening [0-9]+$' "$T/$_ss_name.out" 10 || return 1
-	srv_port=$(awk '/^listening/ { print $2 }' "$T/$_ss_name.out")
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # nreq NAME: how many requests the server NAME logged.
 nreq()
 {
@@ -37,16 +23,6 @@ nreq()
 	else
 		echo 0
 	fi
-}
-
-# sse NAME ARG...: run ssecat with a 20 s guard, output in $T/NAME.got,
-# diagnostics in $T/NAME.stderr, status in $status.
-sse()
-{
-	_s_name=$1
-	shift
-	timeout 20 "$SSECAT" "$@" >"$T/$_s_name.got" 2>"$T/$_s_name.stderr"
-	status=$?
 }
 
 # works NAME DESC: after `sse NAME`: status 0, the event, nothing on stderr.
@@ -65,32 +41,8 @@ works()
 
 # --- certificates ---------------------------------------------------------------
 # A private CA, a server certificate for localhost and 127.0.0.1, a client
-# certificate, and another CA that signed nothing here.
-(
-	cd "$T" || exit 1
-	ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
-	# shellcheck disable=SC2086
-	"$OPENSSL" req -x509 $ec -keyout ca.key -out ca.pem -days 2 \
-	    -subj /CN=mqsse-test-ca \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign &&
-	for who in server client; do
-		# shellcheck disable=SC2086
-		"$OPENSSL" req $ec -keyout "$who.key" -out "$who.csr" \
-		    -subj "/CN=$who" || exit 1
-	done &&
-	printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
-	    'extendedKeyUsage=serverAuth' >server.ext &&
-	printf '%s\n' 'extendedKeyUsage=clientAuth' >client.ext &&
-	for who in server client; do
-		"$OPENSSL" x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -out "$who.pem" -days 2 \
-		    -extfile "$who.ext" || exit 1
-	done
-	# shellcheck disable=SC2086
-	"$OPENSSL" req -x509 $ec -keyout other-ca.key -out other-ca.pem \
-	    -days 2 -subj /CN=other-ca
-) >"$T/openssl.log" 2>&1
+# certificate and another CA, which signs nothing (tests/lib/tls.sh).
+tls_certs "$T" client other-ca >"$T/openssl.log" 2>&1
 ossl=$?
 if [ "$ossl" = 0 ] && [ -s "$T/server.pem" ] && [ -s "$T/client.pem" ] &&
     [ -s "$T/other-ca.pem" ]; then
@@ -100,7 +52,10 @@ else
 	diag_file "$T/openssl.log"
 fi
 
-printf '%s\n' '{"/tls": [{"body": "data: secure\n\n"}]}' >"$T/srv.json"
+# the same script for both servers
+for name in tls mtls; do
+	printf '%s\n' '{"/tls": [{"body": "data: secure\n\n"}]}' >"$T/$name.json"
+done
 
 # --- server authentication --------------------------------------------------------
 if srv_start tls --tls-cert "$T/server.pem" --tls-key "$T/server.key"; then

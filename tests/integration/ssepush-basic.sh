@@ -10,6 +10,7 @@
 # 405, the viewer page and --no-ui, keep-alive, --exit-on-eof, ids across a
 # restart, an address in use and usage errors.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 66
 
@@ -17,130 +18,11 @@ require "$SSEPUSH" ssepush
 require "$PYTHON" python3
 require "$(command -v curl)" curl
 
-# --- helpers ------------------------------------------------------------------
-# sp_start NAME LISTEN [ARG...]: run ssepush -v -l LISTEN with stdin from the
-# FIFO $T/NAME.fifo (held open for writing by a `sleep` until sp_eof NAME),
-# stderr in $T/NAME.err; wait for its listening line.  Sets sp_pid,
-# sp_port, sp_url; the holder's PID is in $T/NAME.hold.
-sp_start()
-{
-	_sp_name=$1
-	_sp_listen=$2
-	shift 2
-	rm -f "$T/$_sp_name.fifo"
-	mkfifo "$T/$_sp_name.fifo"
-	"$SSEPUSH" -v -l "$_sp_listen" "$@" <"$T/$_sp_name.fifo" \
-	    >"$T/$_sp_name.out" 2>"$T/$_sp_name.err" &
-	sp_pid=$!
-	track "$sp_pid"
-	sleep 600 >"$T/$_sp_name.fifo" &
-	echo $! >"$T/$_sp_name.hold"
-	track "$!"
-	sp_port=
-	sp_url=
-	wait_for_file '^ssepush: listening on ' "$T/$_sp_name.err" 10 ||
-	    return 1
-	sp_port=$(sed -n 's|^ssepush: listening on http://127\.0\.0\.1:\([1-9][0-9]*\)/$|\1|p' \
-	    "$T/$_sp_name.err")
-	sp_url="http://127.0.0.1:$sp_port"
-	[ -n "$sp_port" ]
-}
-
-# sp_eof NAME: end ssepush's input (stop the FIFO's only writer).
-sp_eof()
-{
-	kill_wait "$(cat "$T/$1.hold")"
-}
-
-# feed NAME: copy stdin to the input of ssepush NAME (10 s guard: the open of
-# a FIFO without a reader would block).
-feed()
-{
-	# shellcheck disable=SC2016
-	timeout 10 sh -c 'cat >>"$1"' sh "$T/$1.fifo"
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # lines N: "line 1" to "line N".
 lines()
 {
 	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) print "line " i }'
-}
-
-# cl NAME URL [CURL ARG...]: a curl client in the background, headers in
-# $T/NAME.hdr, body in $T/NAME.body, curl's stderr in $T/NAME.cerr; sets
-# cl_pid.
-cl()
-{
-	_cl_name=$1
-	_cl_url=$2
-	shift 2
-	curl -sSN -D "$T/$_cl_name.hdr" -o "$T/$_cl_name.body" "$@" \
-	    "$_cl_url" 2>"$T/$_cl_name.cerr" &
-	cl_pid=$!
-	track "$cl_pid"
-}
-
-# wait_count PATTERN FILE N [SECS]: poll until FILE has N lines matching
-# the extended regexp PATTERN (default limit 10 s).
-wait_count()
-{
-	_wc_n=$(( ${4:-10} * 20 ))
-	while [ "$_wc_n" -gt 0 ]; do
-		if [ -f "$2" ] &&
-		    [ "$(grep -Ec -e "$1" "$2")" -ge "$3" ]; then
-			return 0
-		fi
-		sleep 0.05
-		_wc_n=$((_wc_n - 1))
-	done
-	return 1
-}
-
-# connected NAME N: wait until ssepush NAME logged N stream clients.
-connected()
-{
-	wait_count ': connected, [0-9]+ events of replay$' "$T/$1.err" "$2"
-}
-
-# evs FILE: the events of an SSE body, one a line: ID|TYPE|DATA, the data
-# lines joined with a literal \n.  Every event must carry its own id: the
-# id is not carried over (an event without one shows an empty ID).
-evs()
-{
-	awk '
-	/^id:/ { id = substr($0, 4); sub(/^ /, "", id); next }
-	/^event:/ { ev = substr($0, 7); sub(/^ /, "", ev); next }
-	/^data:/ {
-		v = substr($0, 6); sub(/^ /, "", v)
-		d = (nd ? d "\\n" : "") v; nd = 1; next
-	}
-	/^data$/ { d = (nd ? d "\\n" : ""); nd = 1; next }
-	/^$/ {
-		if (nd) print id "|" (ev == "" ? "message" : ev) "|" d
-		id = ""; ev = ""; d = ""; nd = 0
-	}' "$1"
-}
-
-# nevs FILE: how many events FILE holds.
-nevs()
-{
-	if [ -f "$1" ]; then
-		evs "$1" | wc -l | tr -d ' '
-	else
-		echo 0
-	fi
-}
-
-# wait_evs FILE N [SECS]: poll until FILE holds at least N events.
-wait_evs()
-{
-	_we2_n=$(( ${3:-10} * 20 ))
-	while [ "$_we2_n" -gt 0 ]; do
-		[ "$(nevs "$1")" -ge "$2" ] && return 0
-		sleep 0.05
-		_we2_n=$((_we2_n - 1))
-	done
-	return 1
 }
 
 # data_of FILE: TYPE|DATA of each event (without the ids).
@@ -159,12 +41,6 @@ ids_ok()
 	END { exit bad || NR == 0 }'
 }
 
-# metric NAME: the value of a metric of the current ssepush ($sp_url).
-metric()
-{
-	curl -s "$sp_url/metrics" | awk -v m="$1" '$1 == m { print $2 }'
-}
-
 # wait_metric NAME VALUE: poll /metrics until NAME has VALUE (5 s).
 wait_metric()
 {
@@ -173,17 +49,6 @@ wait_metric()
 		sleep 0.05
 		_wm_n=$((_wm_n - 1))
 	done
-}
-
-# same_file DESC WANT GOT: compare two files, show both when they differ.
-same_file()
-{
-	if cmp -s "$2" "$3"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diag "expected:" "$(head -n 15 "$2")" "got:" "$(head -n 15 "$3")"
-	fi
 }
 
 # --- the listening line, headers, events in order -----------------------------

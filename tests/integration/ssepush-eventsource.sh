@@ -8,6 +8,7 @@
 # after ssepush is restarted on the same port (--retry 200): the client
 # sends Last-Event-ID and keeps receiving, with larger ids.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 11
 
@@ -20,40 +21,7 @@ if [ ! -d "$top_srcdir/node_modules/eventsource" ]; then
 	exit 1
 fi
 
-# --- helpers ------------------------------------------------------------------
-# sp_start NAME LISTEN [ARG...]: ssepush -v -l LISTEN --raw --retry 200
-# ARG... with stdin from the FIFO $T/NAME.fifo, held open by a `sleep`;
-# sets sp_pid, sp_port, sp_url.
-sp_start()
-{
-	_sp_name=$1
-	_sp_listen=$2
-	shift 2
-	rm -f "$T/$_sp_name.fifo"
-	mkfifo "$T/$_sp_name.fifo"
-	"$SSEPUSH" -v -l "$_sp_listen" --raw --retry 200 "$@" \
-	    <"$T/$_sp_name.fifo" >"$T/$_sp_name.out" 2>"$T/$_sp_name.err" &
-	sp_pid=$!
-	track "$sp_pid"
-	sleep 600 >"$T/$_sp_name.fifo" &
-	track "$!"
-	sp_port=
-	sp_url=
-	wait_for_file '^ssepush: listening on ' "$T/$_sp_name.err" 10 ||
-	    return 1
-	sp_port=$(sed -n 's|^ssepush: listening on http://127\.0\.0\.1:\([1-9][0-9]*\)/$|\1|p' \
-	    "$T/$_sp_name.err")
-	sp_url="http://127.0.0.1:$sp_port"
-	[ -n "$sp_port" ]
-}
-
-# feed NAME: copy stdin to the input of ssepush NAME (10 s guard).
-feed()
-{
-	# shellcheck disable=SC2016
-	timeout 10 sh -c 'cat >>"$1"' sh "$T/$1.fifo"
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # got: the events the eventsource client printed, one a line:
 # VIA|TYPE|DATA|LASTEVENTID (DATA JSON-escaped, without the quotes).
 got()
@@ -77,7 +45,7 @@ wait_got()
 }
 
 # --- first ssepush ------------------------------------------------------------------
-if sp_start a 127.0.0.1:0; then
+if sp_start a 127.0.0.1:0 --raw --retry 200; then
 	ok "ssepush listening on $sp_port"
 else
 	not_ok "ssepush listening"
@@ -150,7 +118,7 @@ else
 	not_ok "the client notices the end of the stream (error event)"
 	diag_file "$T/es.out"
 fi
-if sp_start b "127.0.0.1:$port"; then
+if sp_start b "127.0.0.1:$port" --raw --retry 200; then
 	ok "a new ssepush on the same port $port"
 else
 	not_ok "a new ssepush on the same port $port"

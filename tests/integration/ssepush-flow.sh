@@ -21,6 +21,7 @@
 # (d) 10,000 concurrent clients (bench/sseload.c, built here): one event
 #     reaches them all, /metrics counts them.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
 
 plan 18
 
@@ -30,7 +31,7 @@ require "$(command -v curl)" curl
 CC=${CC:-cc}
 require "$(command -v "$CC")" "a C compiler ($CC, for bench/sseload.c)"
 
-# --- helpers ------------------------------------------------------------------
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # producer.py LINES PROGRESS GOFILE: once GOFILE exists, write LINES lines
 # of 100 characters ("%08d " and x's) to stdout.  PROGRESS gets the bytes
 # written so far 1.0 s and 2.5 s after the start ("t1000 BYTES", "t2500
@@ -181,35 +182,6 @@ sp_pipe()
 	sp_wait "$_sp_name"
 }
 
-# sp_fifo NAME [ARG...]: ssepush -v -l 127.0.0.1:0 ARG... with stdin from the
-# FIFO $T/NAME.fifo, held open by a `sleep`; sets sp_pid, sp_port, sp_url.
-sp_fifo()
-{
-	_sp_name=$1
-	shift
-	rm -f "$T/$_sp_name.fifo"
-	mkfifo "$T/$_sp_name.fifo"
-	"$SSEPUSH" -v -l 127.0.0.1:0 "$@" <"$T/$_sp_name.fifo" \
-	    >"$T/$_sp_name.out" 2>"$T/$_sp_name.err" &
-	sp_pid=$!
-	track "$sp_pid"
-	sleep 600 >"$T/$_sp_name.fifo" &
-	track "$!"
-	sp_wait "$_sp_name"
-}
-
-# sp_wait NAME: wait for the listening line; sets sp_port and sp_url.
-sp_wait()
-{
-	sp_port=
-	sp_url=
-	wait_for_file '^ssepush: listening on ' "$T/$1.err" 10 || return 1
-	sp_port=$(sed -n 's|^ssepush: listening on http://127\.0\.0\.1:\([1-9][0-9]*\)/$|\1|p' \
-	    "$T/$1.err")
-	sp_url="http://127.0.0.1:$sp_port"
-	[ -n "$sp_port" ]
-}
-
 # slow NAME [LAST]: slow.py against $sp_port, waiting for $T/NAME.go, its
 # output in $T/NAME.slow; sets slow_pid.
 slow()
@@ -226,34 +198,6 @@ fast()
 	curl -sSN -o "$T/$1.body" "$sp_url/events" 2>"$T/$1.cerr" &
 	fast_pid=$!
 	track "$fast_pid"
-}
-
-# wait_count PATTERN FILE N [SECS]: poll until FILE has N lines matching
-# the extended regexp PATTERN (default limit 10 s).
-wait_count()
-{
-	_wc_n=$(( ${4:-10} * 20 ))
-	while [ "$_wc_n" -gt 0 ]; do
-		if [ -f "$2" ] &&
-		    [ "$(grep -Ec -e "$1" "$2")" -ge "$3" ]; then
-			return 0
-		fi
-		sleep 0.05
-		_wc_n=$((_wc_n - 1))
-	done
-	return 1
-}
-
-# connected NAME N: wait until ssepush NAME logged N stream clients.
-connected()
-{
-	wait_count ': connected, [0-9]+ events of replay$' "$T/$1.err" "$2"
-}
-
-# metric NAME: a value from $sp_url/metrics.
-metric()
-{
-	curl -s "$sp_url/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 
 # prog NAME KEY: a value from the producer's progress file.
@@ -374,7 +318,7 @@ kill_wait "$bf_pid"
 
 # (2) one event of 4 MiB, larger than the window and than --client-buffer
 # (default 1 MiB).
-sp_fifo big --client-timeout 30
+sp_start big 127.0.0.1:0 --client-timeout 30
 big_pid=$sp_pid
 slow big
 big_slow=$slow_pid

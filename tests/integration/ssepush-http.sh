@@ -8,6 +8,8 @@
 # clients, stderr passed through, the command's status, 128+N, 127) and
 # SIGTERM/SIGINT while serving.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/sse.sh"
+. "$top_srcdir/tests/lib/tls.sh"
 
 plan 40
 
@@ -16,38 +18,7 @@ require "$SSECAT" ssecat
 require "$OPENSSL" openssl
 require "$(command -v curl)" curl
 
-# --- helpers ------------------------------------------------------------------
-# sp_wait NAME: wait for the listening line of ssepush NAME (in
-# $T/NAME.err); sets sp_port and sp_url (http or https).
-sp_wait()
-{
-	sp_port=
-	sp_url=
-	wait_for_file '^ssepush: listening on ' "$T/$1.err" 10 || return 1
-	sp_url=$(sed -n 's|^ssepush: listening on \(https\{0,1\}://127\.0\.0\.1:[1-9][0-9]*\)/$|\1|p' \
-	    "$T/$1.err")
-	sp_port=${sp_url##*:}
-	[ -n "$sp_url" ]
-}
-
-# sp_start NAME [ARG...]: ssepush -v -l 127.0.0.1:0 with stdin from the FIFO
-# $T/NAME.fifo, held open by a `sleep` (PID in $T/NAME.hold); sets sp_pid.
-sp_start()
-{
-	_sp_name=$1
-	shift
-	rm -f "$T/$_sp_name.fifo"
-	mkfifo "$T/$_sp_name.fifo"
-	"$SSEPUSH" -v -l 127.0.0.1:0 "$@" <"$T/$_sp_name.fifo" \
-	    >"$T/$_sp_name.out" 2>"$T/$_sp_name.err" &
-	sp_pid=$!
-	track "$sp_pid"
-	sleep 600 >"$T/$_sp_name.fifo" &
-	echo $! >"$T/$_sp_name.hold"
-	track "$!"
-	sp_wait "$_sp_name"
-}
-
+# --- helpers (and tests/lib/sse.sh) -------------------------------------------
 # sp_cmd NAME [ARG...]: ssepush -v -l 127.0.0.1:0 ARG... with stdin from
 # /dev/null (command mode); sets sp_pid.
 sp_cmd()
@@ -59,27 +30,6 @@ sp_cmd()
 	sp_pid=$!
 	track "$sp_pid"
 	sp_wait "$_sp_name"
-}
-
-# feed NAME: copy stdin to the input of ssepush NAME (10 s guard).
-feed()
-{
-	# shellcheck disable=SC2016
-	timeout 10 sh -c 'cat >>"$1"' sh "$T/$1.fifo"
-}
-
-# cl NAME URL [CURL ARG...]: a curl client in the background: headers in
-# $T/NAME.hdr, body in $T/NAME.body; sets cl_pid.
-cl()
-{
-	_cl_name=$1
-	_cl_url=$2
-	shift 2
-	: >"$T/$_cl_name.hdr"
-	curl -sSN -D "$T/$_cl_name.hdr" -o "$T/$_cl_name.body" "$@" \
-	    "$_cl_url" 2>"$T/$_cl_name.cerr" &
-	cl_pid=$!
-	track "$cl_pid"
 }
 
 # head_of NAME URL [CURL ARG...]: the response head of a request that may
@@ -114,38 +64,8 @@ code()
 	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$_c_url"
 }
 
-# wait_count PATTERN FILE N [SECS]: poll until FILE has N lines matching
-# the extended regexp PATTERN (default limit 10 s).
-wait_count()
-{
-	_wc_n=$(( ${4:-10} * 20 ))
-	while [ "$_wc_n" -gt 0 ]; do
-		if [ -f "$2" ] &&
-		    [ "$(grep -Ec -e "$1" "$2")" -ge "$3" ]; then
-			return 0
-		fi
-		sleep 0.05
-		_wc_n=$((_wc_n - 1))
-	done
-	return 1
-}
-
-# connected NAME N: wait until ssepush NAME logged N stream clients.
-connected()
-{
-	wait_count ': connected, [0-9]+ events of replay$' "$T/$1.err" "$2"
-}
-
-# metric NAME: a value from /metrics of $sp_url (curl options in $mopts).
-metric()
-{
-	# shellcheck disable=SC2086
-	curl -s $mopts "$sp_url/metrics" | awk -v m="$1" '$1 == m { print $2 }'
-}
-mopts=
-
 # --- --token --------------------------------------------------------------------
-sp_start tk --token s3cret
+sp_start tk 127.0.0.1:0 --token s3cret
 U=$sp_url
 c=$(head_of t0 "$U/events")
 if [ "$c" = 401 ] && hv t0 WWW-Authenticate | grep -q '^Bearer'; then
@@ -170,14 +90,14 @@ is "$(code "$U/healthz")" 200 "--token: /healthz needs no token"
 
 SSE_TOKEN=envtok
 export SSE_TOKEN
-sp_start tkenv
+sp_start tkenv 127.0.0.1:0
 unset SSE_TOKEN
 is "$(head_of t5 "$sp_url/events")" 401 "SSE_TOKEN=envtok: /events without a token: 401"
 is "$(head_of t6 "$sp_url/events" -H 'Authorization: Bearer envtok')" 200 \
     "SSE_TOKEN=envtok: Authorization: Bearer envtok: 200"
 
 # --- --cors ---------------------------------------------------------------------
-sp_start co --cors https://a.example --cors https://b.example
+sp_start co 127.0.0.1:0 --cors https://a.example --cors https://b.example
 U=$sp_url
 c=$(curl -s -o /dev/null -D "$T/pre.hdr" -w '%{http_code}' -X OPTIONS \
     -H 'Origin: https://a.example' \
@@ -213,12 +133,12 @@ else
 	diag "status $c"
 	diag_file "$T/cx.hdr"
 fi
-sp_start cs --cors '*'
+sp_start cs 127.0.0.1:0 --cors '*'
 head_of cs "$sp_url/events" -H 'Origin: https://any.example' >/dev/null
 is "$(hv cs Access-Control-Allow-Origin)" '*' "--cors '*': Access-Control-Allow-Origin: *"
 
 # --- --max-clients --------------------------------------------------------------
-sp_start mc --max-clients 2
+sp_start mc 127.0.0.1:0 --max-clients 2
 mc_err=$T/mc.err
 cl m1 "$sp_url/events"
 m1_pid=$cl_pid
@@ -232,28 +152,17 @@ is "$(head_of m4 "$sp_url/events")" 200 \
     "--max-clients 2: once one has gone, a new client is let in"
 
 # --- TLS --------------------------------------------------------------------------
-# shellcheck disable=SC2086
-(
-	cd "$T" || exit 1
-	ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
-	"$OPENSSL" req -x509 $ec -keyout ca.key -out ca.pem -days 2 \
-	    -subj /CN=mqsse-test-ca \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign &&
-	"$OPENSSL" req $ec -keyout server.key -out server.csr \
-	    -subj /CN=server &&
-	printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
-	    'extendedKeyUsage=serverAuth' >server.ext &&
-	"$OPENSSL" x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-	    -CAcreateserial -out server.pem -days 2 -extfile server.ext
-) >"$T/openssl.log" 2>&1
+# A private CA and a server certificate for localhost and 127.0.0.1
+# (tests/lib/tls.sh).
+tls_certs "$T" >"$T/openssl.log" 2>&1
 if [ -s "$T/server.pem" ] && [ -s "$T/server.key" ]; then
 	ok "openssl made a CA and a certificate for 127.0.0.1"
 else
 	not_ok "openssl made a CA and a certificate for 127.0.0.1"
 	diag_file "$T/openssl.log"
 fi
-if sp_start tls --tls-cert "$T/server.pem" --tls-key "$T/server.key" &&
+if sp_start tls 127.0.0.1:0 --tls-cert "$T/server.pem" \
+    --tls-key "$T/server.key" &&
     [ "$sp_url" = "https://127.0.0.1:$sp_port" ]; then
 	ok "TLS: 'ssepush: listening on https://127.0.0.1:$sp_port/'"
 else
@@ -287,9 +196,7 @@ else
 	diag_file "$T/tcu.body"
 	diag_file "$T/tcu.cerr"
 fi
-mopts="--cacert $T/ca.pem"
 is "$(code "$sp_url/healthz" --cacert "$T/ca.pem")" 200 "TLS: /healthz over https"
-mopts=
 kill_wait "$tls_pid"
 run timeout 10 "$SSEPUSH" -l 127.0.0.1:0 --exit-on-eof \
     --tls-cert "$T/nonexistent.pem" --tls-key "$T/server.key"
@@ -394,7 +301,7 @@ for sig in TERM INT; do
 	TERM) want=143 ;;
 	INT) want=130 ;;
 	esac
-	sp_start "s$sig"
+	sp_start "s$sig" 127.0.0.1:0
 	s_pid=$sp_pid
 	cl "c$sig" "$sp_url/events"
 	c_pid=$cl_pid

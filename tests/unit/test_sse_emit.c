@@ -17,35 +17,13 @@
 #include <event2/buffer.h>
 
 #include "tests/lib/tap.h"
+#include "tests/lib/sse_ref.h"
 #include "common/sse_emit.h"
 #include "common/sse_parse.h"
 #include "common/xalloc.h"
 
 #define S(x) x, sizeof(x) - 1
 #define R "\xEF\xBF\xBD"
-
-/* A growable byte string, always NUL-terminated. */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-buf_add(struct buf *b, const void *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
 
 struct emit_case {
 	const char *name;
@@ -204,97 +182,20 @@ check_field_ok(void)
 }
 
 /*
- * The expected reading: CRLF and CR become LF, then every maximal subpart
- * of an ill-formed UTF-8 sequence becomes U+FFFD (the WHATWG decoder).
+ * The expected reading (tests/lib/sse_ref.h): CRLF and CR become LF, then
+ * every maximal subpart of an ill-formed UTF-8 sequence becomes U+FFFD (the
+ * WHATWG decoder).
  */
-static size_t
-seq_len(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return 2;
-	if (c >= 0xE0 && c <= 0xEF)
-		return 3;
-	if (c >= 0xF0 && c <= 0xF4)
-		return 4;
-	return 0;
-}
-
-static bool
-cont_ok(unsigned char lead, size_t k, unsigned char c)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (k == 1) {
-		if (lead == 0xE0)
-			lo = 0xA0;
-		else if (lead == 0xED)
-			hi = 0x9F;
-		else if (lead == 0xF0)
-			lo = 0x90;
-		else if (lead == 0xF4)
-			hi = 0x8F;
-	}
-	return c >= lo && c <= hi;
-}
-
-static void
-sanitise(struct buf *out, const char *s, size_t len)
-{
-	const unsigned char *in = (const unsigned char *)s;
-	size_t i = 0;
-
-	out->len = 0;
-	buf_add(out, "", 0);
-	while (i < len) {
-		size_t n = seq_len(in[i]), k = 1;
-
-		if (n == 0) {
-			buf_add(out, R, 3);
-			i++;
-			continue;
-		}
-		while (k < n && i + k < len && cont_ok(in[i], k, in[i + k]))
-			k++;
-		if (k == n)
-			buf_add(out, in + i, n);
-		else
-			buf_add(out, R, 3);
-		i += k;
-	}
-}
-
-/* DATA with CRLF and CR as LF, then sanitised. */
-static void
-expect_data(struct buf *out, const char *s, size_t len)
-{
-	struct buf lf = {0};
-
-	buf_add(&lf, "", 0);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\r') {
-			buf_add(&lf, "\n", 1);
-			if (i + 1 < len && s[i + 1] == '\n')
-				i++;
-		} else {
-			buf_add(&lf, s + i, 1);
-		}
-	}
-	sanitise(out, lf.p, lf.len);
-	free(lf.p);
-}
-
 static void
 check_sanitiser(void)
 {
 	struct buf b = {0};
 
-	expect_data(&b, S("a\r\nb\rc\n\rd"));
+	ref_expect_data(&b, S("a\r\nb\rc\n\rd"));
 	is_str(b.p, "a\nb\nc\n\nd", "reference: CRLF and CR become LF");
-	expect_data(&b, S("\xC3\x28\xE0\x80\xF0\x9F\x98x\xED\xA0\x80"));
+	ref_expect_data(&b, S("\xC3\x28\xE0\x80\xF0\x9F\x98x\xED\xA0\x80"));
 	is_str(b.p, R "(" R R R "x" R R R, "reference: maximal subparts");
-	expect_data(&b, S("\xF4\x90\x80\x80\xC0\xAF\xE2\x82"));
+	ref_expect_data(&b, S("\xF4\x90\x80\x80\xC0\xAF\xE2\x82"));
 	is_str(
 	    b.p, R R R R R R R, "reference: F4 90, C0, truncated at the end");
 	free(b.p);
@@ -344,18 +245,18 @@ expect_event(struct buf *want, const struct sse_out_event *ev, struct buf *last)
 		buf_add(want, num, strlen(num));
 	}
 	if (ev->id != NULL)
-		sanitise(last, ev->id, ev->id_len);
+		ref_sanitise(last, ev->id, ev->id_len);
 	buf_add(want, "E", 1);
 	if (ev->type == NULL || ev->type_len == 0)
 		buf_add(want, "message", 7);
 	else {
-		sanitise(&t, ev->type, ev->type_len);
+		ref_sanitise(&t, ev->type, ev->type_len);
 		buf_add(want, t.p, t.len);
 	}
 	buf_add(want, "\0", 1);
 	buf_add(want, last->p, last->len);
 	buf_add(want, "\0", 1);
-	expect_data(&t, ev->data, ev->data_len);
+	ref_expect_data(&t, ev->data, ev->data_len);
 	buf_add(want, t.p, t.len);
 	buf_add(want, "\0\n", 2);
 	free(t.p);
@@ -375,13 +276,7 @@ read_back(struct buf *got, const char *s, size_t len, size_t step)
 	while (off < len) {
 		size_t n = len - off < step ? len - off : step;
 
-		/* A copy overwritten at once: no pointer may stay in it. */
-		char *copy = xmalloc(n);
-
-		memcpy(copy, s + off, n);
-		sse_parser_feed(p, copy, n);
-		memset(copy, '#', n);
-		free(copy);
+		feed_copy(p, s + off, n);
 		off += n;
 	}
 	sse_parser_free(p);
@@ -451,10 +346,7 @@ static uint64_t rng_state = 0x2545F4914F6CDD1Du;
 static uint32_t
 rnd(uint32_t n)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1Du) >> 32) % n;
+	return xorshift_below(&rng_state, n);
 }
 
 static const char *const pieces[] = {"a", "xyz", " ", ":", "\n", "\r", "\r\n",

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "tests/lib/tap.h"
+#include "tests/lib/sse_ref.h"
 #include "common/sse_parse.h"
 #include "common/xalloc.h"
 
@@ -29,108 +30,6 @@
 #define BOM "\xEF\xBB\xBF"
 /* The limit of the table cases that do not give one. */
 #define BIG ((size_t)1 << 20)
-
-/* A growable byte string, always NUL-terminated. */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-buf_add(struct buf *b, const void *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_set(struct buf *b, const void *s, size_t n)
-{
-	b->len = 0;
-	buf_add(b, s, n);
-}
-
-/* What a parser reported, in order. */
-enum kind { K_EVENT, K_RETRY, K_TOO_BIG };
-
-struct rec {
-	enum kind kind;
-	char *type, *data, *id;
-	size_t type_len, data_len, id_len;
-	uint64_t num; /* the retry value or the too_big size */
-	bool bad;     /* an empty type, a NULL pointer, a size < max */
-};
-
-struct log {
-	struct rec *v;
-	size_t n, cap;
-	size_t max; /* the parser's limit, for the too_big check */
-};
-
-static struct rec *
-log_push(struct log *lg, enum kind kind)
-{
-	struct rec *r;
-
-	if (lg->n == lg->cap) {
-		lg->cap = lg->cap ? lg->cap * 2 : 16;
-		lg->v = xrealloc(lg->v, lg->cap * sizeof(*lg->v));
-	}
-	r = &lg->v[lg->n++];
-	memset(r, 0, sizeof(*r));
-	r->kind = kind;
-	return r;
-}
-
-static void
-log_event(struct log *lg, const char *type, size_t type_len, const char *data,
-    size_t data_len, const char *id, size_t id_len)
-{
-	struct rec *r = log_push(lg, K_EVENT);
-
-	r->type = xmemdup0(type, type_len);
-	r->type_len = type_len;
-	r->data = xmemdup0(data, data_len);
-	r->data_len = data_len;
-	r->id = xmemdup0(id, id_len);
-	r->id_len = id_len;
-}
-
-static void
-log_clear(struct log *lg)
-{
-	for (size_t i = 0; i < lg->n; i++) {
-		free(lg->v[i].type);
-		free(lg->v[i].data);
-		free(lg->v[i].id);
-	}
-	lg->n = 0;
-}
-
-static void
-log_free(struct log *lg)
-{
-	log_clear(lg);
-	free(lg->v);
-	lg->v = NULL;
-	lg->cap = 0;
-}
 
 static void
 on_event(void *arg, const struct sse_event *ev)
@@ -146,14 +45,14 @@ on_event(void *arg, const struct sse_event *ev)
 static void
 on_retry(void *arg, uint64_t ms)
 {
-	log_push(arg, K_RETRY)->num = ms;
+	log_push(arg, REC_RETRY)->num = ms;
 }
 
 static void
 on_too_big(void *arg, size_t size)
 {
 	struct log *lg = arg;
-	struct rec *r = log_push(lg, K_TOO_BIG);
+	struct rec *r = log_push(lg, REC_TOO_BIG);
 
 	r->num = size;
 	r->bad = size < lg->max;
@@ -204,7 +103,7 @@ render(struct buf *b, const struct log *lg, bool sizes)
 		const struct rec *r = &lg->v[i];
 
 		switch (r->kind) {
-		case K_EVENT:
+		case REC_EVENT:
 			if (r->bad)
 				buf_str(b, "!");
 			esc(b, r->type, r->type_len);
@@ -213,12 +112,12 @@ render(struct buf *b, const struct log *lg, bool sizes)
 			buf_str(b, "|");
 			esc(b, r->data, r->data_len);
 			break;
-		case K_RETRY:
+		case REC_RETRY:
 			snprintf(num, sizeof(num), "retry %llu",
 			    (unsigned long long)r->num);
 			buf_str(b, num);
 			break;
-		case K_TOO_BIG:
+		case REC_TOO_BIG:
 			buf_str(b, r->bad ? "too_big<max" : "too_big");
 			if (sizes) {
 				snprintf(num, sizeof(num), " %llu",
@@ -232,28 +131,13 @@ render(struct buf *b, const struct log *lg, bool sizes)
 }
 
 /*
- * Feed a copy of S that is overwritten and freed at once: the parser must
- * not keep pointers into a read's bytes.
- */
-static void
-feed_copy(struct sse_parser *p, const char *s, size_t n)
-{
-	char *copy = xmalloc(n + 1);
-
-	memcpy(copy, s, n);
-	sse_parser_feed(p, copy, n);
-	memset(copy, '#', n + 1);
-	free(copy);
-}
-
-/*
  * Parse IN fed in pieces that end at CUTS[0] < ... (the last piece ends at
- * LEN); the log goes to LG (cleared first), the last event ID to *LAST
- * (malloc'd).
+ * LEN); the log goes to LG (cleared first), the last event ID to its
+ * last_id.
  */
 static void
 parse_cuts(const char *in, size_t len, size_t max, const size_t *cuts,
-    size_t ncuts, struct log *lg, char **last)
+    size_t ncuts, struct log *lg)
 {
 	struct sse_parser *p;
 	size_t off = 0;
@@ -266,25 +150,31 @@ parse_cuts(const char *in, size_t len, size_t max, const size_t *cuts,
 		off = cuts[i];
 	}
 	feed_copy(p, in + off, len - off);
-	*last = xstrdup(sse_parser_last_id(p));
+	free(lg->last_id);
+	lg->last_id = xstrdup(sse_parser_last_id(p));
 	sse_parser_free(p);
 }
 
 /* The rendering of a whole run, with sizes and the last event ID. */
 static char *
+render_run(struct log *lg)
+{
+	struct buf b = {0};
+
+	render(&b, lg, true);
+	buf_str(&b, "last=");
+	esc(&b, lg->last_id, strlen(lg->last_id));
+	log_free(lg);
+	return b.p;
+}
+
+static char *
 run(const char *in, size_t len, size_t max, const size_t *cuts, size_t ncuts)
 {
 	struct log lg = {0};
-	struct buf b = {0};
-	char *last;
 
-	parse_cuts(in, len, max, cuts, ncuts, &lg, &last);
-	render(&b, &lg, true);
-	buf_str(&b, "last=");
-	esc(&b, last, strlen(last));
-	free(last);
-	log_free(&lg);
-	return b.p;
+	parse_cuts(in, len, max, cuts, ncuts, &lg);
+	return render_run(&lg);
 }
 
 /* The same fed one byte at a time. */
@@ -302,195 +192,16 @@ run_bytes(const char *in, size_t len, size_t max)
 }
 
 /*
- * The reference: the WHATWG rules applied literally to the whole stream.
- * The UTF-8 decoding is written differently from the parser's: one U+FFFD
- * for each maximal subpart of an ill-formed sequence (Unicode 3.9, which
- * the WHATWG decoder follows).
+ * The same with the reference of tests/lib/sse_ref.h, which applies the
+ * WHATWG rules literally to the whole stream and knows no limit.
  */
-
-/* The length of a sequence that starts with C; 0 when C starts none. */
-static size_t
-ref_seq_len(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return 2;
-	if (c >= 0xE0 && c <= 0xEF)
-		return 3;
-	if (c >= 0xF0 && c <= 0xF4)
-		return 4;
-	return 0;
-}
-
-/* Whether C may be byte K (1, 2 or 3) of a sequence led by LEAD. */
-static bool
-ref_cont_ok(unsigned char lead, size_t k, unsigned char c)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (k == 1) {
-		if (lead == 0xE0)
-			lo = 0xA0;
-		else if (lead == 0xED)
-			hi = 0x9F;
-		else if (lead == 0xF0)
-			lo = 0x90;
-		else if (lead == 0xF4)
-			hi = 0x8F;
-	}
-	return c >= lo && c <= hi;
-}
-
-/* Decode IN into OUT (3 * LEN bytes at most); returns the length. */
-static size_t
-ref_decode(const unsigned char *in, size_t len, char *out)
-{
-	size_t i = 0, o = 0;
-
-	while (i < len) {
-		size_t n = ref_seq_len(in[i]), k = 1;
-
-		if (n == 0) {
-			memcpy(out + o, R, 3), o += 3, i++;
-			continue;
-		}
-		while (k < n && i + k < len && ref_cont_ok(in[i], k, in[i + k]))
-			k++;
-		if (k == n) {
-			memcpy(out + o, in + i, n), o += n;
-		} else {
-			memcpy(out + o, R, 3), o += 3;
-		}
-		i += k;
-	}
-	return o;
-}
-
-struct ref {
-	struct buf data, type, id, last;
-	struct log *lg;
-};
-
-static void
-ref_dispatch(struct ref *r)
-{
-	buf_set(&r->last, r->id.p, r->id.len);
-	if (r->data.len == 0) {
-		r->type.len = 0;
-		return;
-	}
-	r->data.len--; /* the last LF */
-	if (r->type.len > 0)
-		log_event(r->lg, r->type.p, r->type.len, r->data.p, r->data.len,
-		    r->last.p, r->last.len);
-	else
-		log_event(r->lg, "message", 7, r->data.p, r->data.len,
-		    r->last.p, r->last.len);
-	r->data.len = r->type.len = 0;
-}
-
-static void
-ref_line(struct ref *r, const char *s, size_t n)
-{
-	const char *colon, *v;
-	size_t nlen, vlen;
-
-	if (n == 0) {
-		ref_dispatch(r);
-		return;
-	}
-	if (s[0] == ':')
-		return;
-	colon = memchr(s, ':', n);
-	if (colon != NULL) {
-		nlen = (size_t)(colon - s);
-		v = colon + 1;
-		vlen = n - nlen - 1;
-		if (vlen > 0 && v[0] == ' ')
-			v++, vlen--;
-	} else {
-		nlen = n;
-		v = "";
-		vlen = 0;
-	}
-	if (nlen == 5 && memcmp(s, "event", 5) == 0) {
-		buf_set(&r->type, v, vlen);
-	} else if (nlen == 4 && memcmp(s, "data", 4) == 0) {
-		buf_add(&r->data, v, vlen);
-		buf_add(&r->data, "\n", 1);
-	} else if (nlen == 2 && memcmp(s, "id", 2) == 0) {
-		if (memchr(v, '\0', vlen) == NULL)
-			buf_set(&r->id, v, vlen);
-	} else if (nlen == 5 && memcmp(s, "retry", 5) == 0) {
-		uint64_t ms = 0;
-		size_t i;
-
-		for (i = 0; i < vlen; i++) {
-			unsigned d = (unsigned char)v[i];
-
-			if (d < '0' || d > '9')
-				break;
-			d -= '0';
-			if (ms > (UINT64_MAX - d) / 10)
-				break; /* past 2^64-1: ignored */
-			ms = ms * 10 + d;
-		}
-		if (vlen > 0 && i == vlen)
-			log_push(r->lg, K_RETRY)->num = ms;
-	}
-}
-
-/* Parse IN with the reference; *LAST gets the last event ID. */
-static void
-ref_parse(const char *in, size_t len, struct log *lg, char **last)
-{
-	char *text = xmalloc(3 * len + 1);
-	struct ref r = {0};
-	size_t n, pos = 0;
-
-	r.lg = lg;
-	buf_set(&r.data, "", 0);
-	buf_set(&r.type, "", 0);
-	buf_set(&r.id, "", 0);
-	buf_set(&r.last, "", 0);
-	if (len >= 3 && memcmp(in, BOM, 3) == 0)
-		in += 3, len -= 3;
-	n = ref_decode((const unsigned char *)in, len, text);
-	for (;;) {
-		size_t eol = pos;
-
-		while (eol < n && text[eol] != '\r' && text[eol] != '\n')
-			eol++;
-		if (eol == n)
-			break; /* an unfinished line is discarded */
-		ref_line(&r, text + pos, eol - pos);
-		pos = eol + 1;
-		if (text[eol] == '\r' && pos < n && text[pos] == '\n')
-			pos++;
-	}
-	*last = xstrdup(r.last.p);
-	free(r.data.p);
-	free(r.type.p);
-	free(r.id.p);
-	free(r.last.p);
-	free(text);
-}
-
 static char *
 run_ref(const char *in, size_t len)
 {
 	struct log lg = {0};
-	struct buf b = {0};
-	char *last;
 
-	ref_parse(in, len, &lg, &last);
-	render(&b, &lg, true);
-	buf_str(&b, "last=");
-	esc(&b, last, strlen(last));
-	free(last);
-	log_free(&lg);
-	return b.p;
+	ref_parse(&lg, in, len);
+	return render_run(&lg);
 }
 
 struct parse_case {
@@ -801,19 +512,18 @@ check_case(const struct parse_case *c)
 	size_t max = c->max ? c->max : BIG;
 	struct log lg = {0};
 	struct buf b = {0};
-	char name[256], *whole, *got, *last;
+	char name[256], *whole, *got;
 	size_t cut[2];
 	bool same;
 
-	parse_cuts(c->in, c->len, max, NULL, 0, &lg, &last);
+	parse_cuts(c->in, c->len, max, NULL, 0, &lg);
 	render(&b, &lg, false);
 	snprintf(name, sizeof(name), "%s: reports", c->name);
 	is_mem(b.p, b.len, c->want, strlen(c->want), name);
 	if (c->last_id != NULL) {
 		snprintf(name, sizeof(name), "%s: last event ID", c->name);
-		is_str(last, c->last_id, name);
+		is_str(lg.last_id, c->last_id, name);
 	}
-	free(last);
 	free(b.p);
 	log_free(&lg);
 
@@ -879,10 +589,7 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15u;
 static uint32_t
 rnd(uint32_t n)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1Du) >> 32) % n;
+	return xorshift_below(&rng_state, n);
 }
 
 struct token {
@@ -1269,7 +976,8 @@ check_huge(bool one_line)
 	is_log(&lg, "too_big\nmessage||after\n", name);
 	snprintf(name, sizeof(name), "10 MB event (%s): size at least 1 MiB",
 	    one_line ? "one line" : "many lines");
-	ok(lg.n > 0 && lg.v[0].kind == K_TOO_BIG && lg.v[0].num >= limit, name);
+	ok(lg.n > 0 && lg.v[0].kind == REC_TOO_BIG && lg.v[0].num >= limit,
+	    name);
 	sse_parser_free(p);
 	log_free(&lg);
 	free(block);
