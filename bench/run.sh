@@ -35,6 +35,13 @@
 #               TINY_MB STREAMS PERF SSECAT, read from the environment; RUNS
 #               too, but only if it is set there: its default is 5) and its
 #               own report, appended to this one.
+#   hub         (not in the default: about 10 minutes) ssepush and mq2sse
+#               against nginx + nchan -- fan-out, latency, memory per idle
+#               client, and mq2sse against `mqsub | ssepush` --:
+#               bench/hub.sh, with its own knobs (CLIENTS MEM_CLIENTS FAN_N
+#               LAT_RATES ... and RUNS, if set in the environment; its
+#               SECTIONS as HUB_SECTIONS; see its header), servers and
+#               report, appended to this one.
 #
 # Every throughput measurement is run RUNS times (default 3), the two tool
 # pairs interleaved so that noise from other work on the machine hits both;
@@ -44,9 +51,9 @@
 # Nothing is hidden: a run where the subscriber did not get all N messages is
 # shown as such (how many arrived, and the exit statuses), and gets no rate.
 #
-# Environment: N RUNS N_WRAP SUB_ONLY SECTIONS MEM_LINES MEM_RUNS LAT_N STALL PUB_STALL N_SYS
+# Environment: N RUNS N_WRAP SUB_ONLY SECTIONS MEM_LINES MEM_RUNS LAT_N STALL PUB_STALL N_SYS HUB_SECTIONS
 # top_srcdir top_builddir MQPUB MQSUB MOSQUITTO MOSQUITTO_PUB MOSQUITTO_SUB
-# (and bench/ssecat.sh's, for the ssecat section).
+# (and bench/ssecat.sh's and bench/hub.sh's, for the ssecat and hub sections).
 # Output: the Markdown report on stdout and in
 # $top_builddir/bench/out/results-DATE.md (raw per-run figures beside it,
 # results-DATE.tsv); progress on stderr.
@@ -548,6 +555,15 @@ for s in $SECTIONS; do
 		top_srcdir=$top_srcdir top_builddir=$top_builddir bash "$here/ssecat.sh" >"$tmp/ssecat.md" ||
 			printf '# ssecat against curl\n\n**bench/ssecat.sh failed (exit %s); its progress on stderr says why.**\n\n' "$?" >>"$tmp/ssecat.md"
 		;;
+	hub)
+		# Its own script, servers (ssepush, mq2sse, nginx + nchan, its own
+		# mosquitto) and report; a failure there is reported and the
+		# other sections go on.
+		say "section hub: bench/hub.sh (progress below)"
+		# Its SECTIONS are HUB_SECTIONS (empty: its default), not ours.
+		SECTIONS=${HUB_SECTIONS:-} top_srcdir=$top_srcdir top_builddir=$top_builddir bash "$here/hub.sh" >"$tmp/hub.md" ||
+			printf '# ssepush and mq2sse against nginx + nchan\n\n**bench/hub.sh failed (exit %s); its progress on stderr says why.**\n\n' "$?" >>"$tmp/hub.md"
+		;;
 	*) die "unknown section $s" ;;
 	esac
 done
@@ -722,6 +738,7 @@ END {
 }' "$tsv" >>"$report"
 # The ssecat section's report, its headings one level down.
 if [ -s "$tmp/ssecat.md" ]; then sed 's/^#/##/' "$tmp/ssecat.md" >>"$report"; fi
+if [ -s "$tmp/hub.md" ]; then sed 's/^#/##/' "$tmp/hub.md" >>"$report"; fi
 
 cat "$report"
 say "report written to $report"
