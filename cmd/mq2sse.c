@@ -38,6 +38,11 @@
 
 /* A browser's POST /publish waits at most this long for the broker. */
 #define PUBLISH_TIMEOUT_MS 10000
+/*
+ * After a resubscription the broker sends every retained message again:
+ * for this long, one equal to what the cache holds is not news.
+ */
+#define RESUB_WINDOW_MS 3000
 
 enum {
 	OPT_ALLOW = HTTPOPT_END,
@@ -77,7 +82,8 @@ struct bridge {
 	struct event *pub_timer;
 	struct pending *pending;
 	int sub_mid;
-	bool warned_retained;
+	bool warned_retained, connected_once, reconnected;
+	uint64_t resub_until;
 	uint64_t messages;
 	int status, signo;
 };
@@ -243,6 +249,20 @@ to_event(struct bridge *b, const struct mosquitto_message *m,
 	}
 }
 
+/* FNV-1a of a payload: enough to tell a resent retained message. */
+static uint64_t
+checksum(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
 static void
 on_message(void *arg, const struct mosquitto_message *m,
     const mosquitto_property *props)
@@ -251,9 +271,13 @@ on_message(void *arg, const struct mosquitto_message *m,
 	const char *type;
 	size_t type_len, len;
 	const char *data;
-	uint64_t id;
+	uint64_t id, sum;
 
 	b->messages++;
+	sum = checksum(m->payload, (size_t)m->payloadlen);
+	if (m->retain && !b->no_retained && loop_now_ms() < b->resub_until &&
+	    retained_has(b->ret, m->topic, sum))
+		return; /* sent again for the resubscription: not news */
 	to_event(b, m, props, &type, &type_len);
 	len = evbuffer_get_length(b->tmp);
 	data = (const char *)evbuffer_pullup(b->tmp, -1);
@@ -263,7 +287,7 @@ on_message(void *arg, const struct mosquitto_message *m,
 	if (m->retain && !b->no_retained) {
 		/* The last-value cache; an empty retained message clears. */
 		if (retained_set(b->ret, m->topic, type, type_len,
-		        m->payloadlen > 0 ? data : NULL, len, id) &&
+		        m->payloadlen > 0 ? data : NULL, len, id, sum) &&
 		    !b->warned_retained) {
 			b->warned_retained = true;
 			diag_warn("warning: more than --max-retained %lu "
@@ -283,6 +307,8 @@ on_connected(void *arg, bool session_present)
 	http_set_health(b->http, true, NULL);
 	if (b->verbose)
 		diag_err("connected to %s", mqconn_peer(&b->conn));
+	b->reconnected = b->connected_once;
+	b->connected_once = true;
 	/* With MQTT 5, live retained publishes keep their flag (the cache). */
 	if (mqtt_protocol(b->mq) == MQTT_PROTOCOL_V5)
 		opts |= MQTT_SUB_OPT_RETAIN_AS_PUBLISHED;
@@ -358,6 +384,8 @@ on_subscribed(void *arg, int mid, int count, const int *granted)
 
 	if (mid != b->sub_mid)
 		return;
+	if (b->reconnected)
+		b->resub_until = loop_now_ms() + RESUB_WINDOW_MS;
 	for (int i = 0; i < count; i++)
 		if (granted[i] >= 0x80)
 			diag_err("subscription to '%s' refused: %s",

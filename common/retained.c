@@ -14,7 +14,7 @@
 struct entry {
 	char *topic, *type, *data;
 	size_t type_len, data_len;
-	uint64_t id;
+	uint64_t id, sum;
 	struct entry *next_hash;
 	struct entry *prev, *next; /* oldest at r->head */
 };
@@ -149,7 +149,8 @@ copy(const char *s, size_t n)
 
 bool
 retained_set(struct retained *r, const char *topic, const char *type,
-    size_t type_len, const char *data, size_t data_len, uint64_t id)
+    size_t type_len, const char *data, size_t data_len, uint64_t id,
+    uint64_t sum)
 {
 	struct entry **link = find(r, topic), *e = *link;
 	bool dropped = false;
@@ -183,8 +184,17 @@ retained_set(struct retained *r, const char *topic, const char *type,
 	e->data = copy(data, data_len);
 	e->data_len = data_len;
 	e->id = id;
+	e->sum = sum;
 	list_append(r, e);
 	return dropped;
+}
+
+bool
+retained_has(struct retained *r, const char *topic, uint64_t sum)
+{
+	const struct entry *e = *find(r, topic);
+
+	return e != NULL && e->sum == sum;
 }
 
 size_t

@@ -17,14 +17,19 @@ struct retained *retained_new(size_t max);
 void retained_free(struct retained *r);
 
 /*
- * Set TOPIC's event (copies are kept) and the ID it went out with, or
- * remove TOPIC when DATA is NULL (an empty retained message). Returns true when another topic had to be
+ * Set TOPIC's event (copies are kept), the ID it went out with and SUM, a
+ * checksum of the payload it came from, or remove TOPIC when DATA is NULL
+ * (an empty retained message). Returns true when another topic had to be
  * dropped to make room.
  */
 bool retained_set(struct retained *r, const char *topic, const char *type,
-    size_t type_len, const char *data, size_t data_len, uint64_t id);
+    size_t type_len, const char *data, size_t data_len, uint64_t id,
+    uint64_t sum);
 
 size_t retained_count(const struct retained *r);
+
+/* True when TOPIC is kept with the checksum SUM (the same payload). */
+bool retained_has(struct retained *r, const char *topic, uint64_t sum);
 
 /* Call CB for each topic, least recently updated first. */
 void retained_each(const struct retained *r,

@@ -67,26 +67,34 @@ main(void)
 	int bad = 0;
 
 	is_int(retained_count(r), 0, "a new cache is empty");
-	ok(!retained_set(r, "a", "message", 7, "1", 1, 10), "set a");
-	ok(!retained_set(r, "b", NULL, 0, "2", 1, 11), "set b without a type");
+	ok(!retained_set(r, "a", "message", 7, "1", 1, 10, 0), "set a");
+	ok(!retained_set(r, "b", NULL, 0, "2", 1, 11, 0),
+	    "set b without a type");
 	is_str(dump(r), "a=message:1#10;b=:2#11;", "oldest update first");
-	ok(!retained_set(r, "a", "message", 7, "3", 1, 12), "replace a");
+	ok(!retained_set(r, "a", "message", 7, "3", 1, 12, 0), "replace a");
 	is_str(dump(r), "b=:2#11;a=message:3#12;",
 	    "a replaced value moves to the end with its new id");
 	is_int(retained_count(r), 2, "replacing does not add a topic");
-	ok(!retained_set(r, "b", NULL, 0, NULL, 0, 13), "remove b");
+	ok(!retained_set(r, "b", NULL, 0, NULL, 0, 13, 0), "remove b");
 	is_str(dump(r), "a=message:3#12;", "removed topics are gone");
-	ok(!retained_set(r, "zz", NULL, 0, NULL, 0, 14),
+	ok(!retained_set(r, "zz", NULL, 0, NULL, 0, 14, 0),
 	    "removing an unknown topic is harmless");
-	ok(!retained_set(r, "c", "t", 1, "", 0, 15), "an empty value is kept");
-	ok(!retained_set(r, "d", "t", 1, "x\0y", 3, 16), "binary data is kept");
+	ok(!retained_set(r, "c", "t", 1, "", 0, 15, 0),
+	    "an empty value is kept");
+	ok(!retained_set(r, "d", "t", 1, "x\0y", 3, 16, 0),
+	    "binary data is kept");
 	is_int(retained_count(r), 3, "three topics at the bound");
-	ok(retained_set(r, "e", "t", 1, "5", 1, 17),
+	ok(retained_set(r, "e", "t", 1, "5", 1, 17, 0),
 	    "a fourth topic says one was dropped");
 	is_str(dump(r), "c=t:#15;d=t:x#16;e=t:5#17;",
 	    "the least recently updated topic (a) went");
-	ok(retained_set(r, "a", "t", 1, "6", 1, 18), "and again for a new one");
+	ok(retained_set(r, "a", "t", 1, "6", 1, 18, 0),
+	    "and again for a new one");
 	is_int(retained_count(r), 3, "still three topics");
+	retained_set(r, "s", "t", 1, "v", 1, 19, 42);
+	ok(retained_has(r, "s", 42), "retained_has: the same sum");
+	ok(!retained_has(r, "s", 43), "retained_has: another sum");
+	ok(!retained_has(r, "nope", 42), "retained_has: an unknown topic");
 	retained_free(r);
 
 	/* Many topics, with rehashing, against a reference of last values. */
@@ -95,10 +103,11 @@ main(void)
 		snprintf(topic, sizeof(topic), "t/%d", i % 5000);
 		snprintf(data, sizeof(data), "%d", i);
 		if (i % 7 == 3)
-			retained_set(r, topic, NULL, 0, NULL, 0, (uint64_t)i);
-		else
 			retained_set(
-			    r, topic, NULL, 0, data, strlen(data), (uint64_t)i);
+			    r, topic, NULL, 0, NULL, 0, (uint64_t)i, 0);
+		else
+			retained_set(r, topic, NULL, 0, data, strlen(data),
+			    (uint64_t)i, 0);
 	}
 	{
 		/* Topic k last saw i = the largest i < 20000 with i % 5000 == k. */
@@ -127,7 +136,7 @@ main(void)
 	r = retained_new(100);
 	for (int i = 0; i < 1000; i++) {
 		snprintf(topic, sizeof(topic), "x/%d", i);
-		if (retained_set(r, topic, NULL, 0, "v", 1, (uint64_t)i) !=
+		if (retained_set(r, topic, NULL, 0, "v", 1, (uint64_t)i, 0) !=
 		    (i >= 100))
 			bad++;
 	}
