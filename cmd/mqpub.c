@@ -17,6 +17,7 @@
 
 #include "common/diag.h"
 #include "common/exitcode.h"
+#include "common/file.h"
 #include "common/in_stdin.h"
 #include "common/jsonrec.h"
 #include "common/loop.h"
@@ -139,31 +140,12 @@ add_prop(struct pub *p, int rc)
 static char *
 read_file(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
+	char *buf;
 
-	if (fp == NULL)
-		diag_die(EXIT_RUNTIME, "%s: %s", path, strerror(errno));
-	do {
-		if (cap - n < 65536) {
-			cap = cap * 2 + 65536;
-			if (cap > (size_t)MAX_PAYLOAD + 65536)
-				diag_die(EXIT_RUNTIME,
-				    "%s: larger than an MQTT message can be",
-				    path);
-			buf = xrealloc(buf, cap);
-		}
-		got = fread(buf + n, 1, cap - n, fp);
-		n += got;
-	} while (got > 0);
-	if (ferror(fp))
-		diag_die(EXIT_RUNTIME, "%s: %s", path, strerror(errno));
-	fclose(fp);
-	if (n > MAX_PAYLOAD)
-		diag_die(EXIT_RUNTIME, "%s: larger than an MQTT message can be",
-		    path);
-	*len = n;
+	if (file_read_path(path, MAX_PAYLOAD, &buf, len) == -1)
+		diag_die(EXIT_RUNTIME, "%s: %s", path,
+		    errno == EFBIG ? "larger than an MQTT message can be"
+		                   : strerror(errno));
 	return buf;
 }
 

@@ -27,6 +27,7 @@
 
 #include "common/diag.h"
 #include "common/exitcode.h"
+#include "common/file.h"
 #include "common/fmt.h"
 #include "common/jsonrec.h"
 #include "common/loop.h"
@@ -181,33 +182,13 @@ set_mode(struct cat *c, enum outmode m)
 static char *
 slurp(const char *opt, const char *file, size_t *len)
 {
-	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO : open(file, O_RDONLY);
-	size_t n = 0, cap = 4096;
+	bool in = strcmp(file, "-") == 0;
 	char *buf;
 
-	if (fd == -1)
-		diag_die(EXIT_USAGE, "%s: %s: %s", opt, file, strerror(errno));
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap)
-			buf = xrealloc(buf, cap *= 2);
-		r = read(fd, buf + n, cap - n);
-		if (r == 0)
-			break;
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			diag_die(EXIT_USAGE, "%s: %s: %s", opt,
-			    fd == STDIN_FILENO ? "<stdin>" : file,
-			    strerror(errno));
-		}
-		n += (size_t)r;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	*len = n;
+	if ((in ? file_read_fd(STDIN_FILENO, SIZE_MAX, &buf, len)
+	        : file_read_path(file, SIZE_MAX, &buf, len)) == -1)
+		diag_die(EXIT_USAGE, "%s: %s: %s", opt, in ? "<stdin>" : file,
+		    strerror(errno));
 	return buf;
 }
 

@@ -70,6 +70,11 @@ struct client {
 	bool ended;    /* hub_close ended the response: nothing more */
 	evutil_socket_t fd;
 	char *peer; /* ADDR:PORT, kept with -v only */
+	/*
+	 * The chunk header of the one chunk of ours that can be waiting in
+	 * the connection's buffer (referenced there, never copied).
+	 */
+	char hdr[20];
 	TAILQ_ENTRY(client) link;
 };
 
@@ -273,6 +278,40 @@ chan_matches(const struct chan *ch, const char *topic)
 	return false;
 }
 
+/* The loop's cached clock, in ms: no system call per client. */
+static uint64_t
+cached_ms(struct hub *h)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(h->base, &tv);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+/*
+ * Start a chunk of LEN bytes for C in the scratch buffer: its header, in
+ * hexadecimal, from the client's own array (HTTP/1.1 only).
+ */
+static void
+chunk_begin(struct client *c, uint64_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	size_t n = 0;
+
+	if (!c->chunked)
+		return;
+	do {
+		tmp[n++] = digits[len & 15];
+		len >>= 4;
+	} while (len > 0);
+	for (size_t i = 0; i < n; i++)
+		c->hdr[i] = tmp[n - 1 - i];
+	c->hdr[n] = '\r';
+	c->hdr[n + 1] = '\n';
+	evbuffer_add_reference(c->ch->h->scratch, c->hdr, n + 2, NULL, NULL);
+}
+
 static uint64_t
 unsent(const struct client *c)
 {
@@ -408,15 +447,9 @@ send_chunk(struct client *c)
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
 	struct evbuffer *out = bufferevent_get_output(bev);
 
-	if (c->chunked) {
-		char hdr[24];
-		int k = snprintf(
-		    hdr, sizeof(hdr), "%zx\r\n", evbuffer_get_length(buf));
-
-		evbuffer_prepend(buf, hdr, (size_t)k);
+	if (c->chunked)
 		evbuffer_add_reference(buf, "\r\n", 2, NULL, NULL);
-	}
-	c->quiet_since = loop_now_ms();
+	c->quiet_since = cached_ms(c->ch->h);
 	if (!c->tls && evbuffer_get_length(out) == 0) {
 		while (evbuffer_get_length(buf) > 0 &&
 		    evbuffer_write(buf, c->fd) > 0)
@@ -461,6 +494,7 @@ deliver(struct client *c)
 	struct chan *ch = c->ch;
 	struct hub *h = ch->h;
 
+	chunk_begin(c, ch->bytes - start_of(ch, c->next));
 	h->st.bytes_sent += add_range(ch, h->scratch, c->next, ch->head);
 	h->st.events_sent += ch->head - c->next;
 	c->next = ch->head;
@@ -547,13 +581,14 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	struct hub *h = arg;
 	struct chan *ch;
 	struct client *c;
-	uint64_t now = loop_now_ms();
+	uint64_t now = cached_ms(h);
 
 	TAILQ_FOREACH(ch, &h->chans, link) {
 		TAILQ_FOREACH(c, &ch->clients, link) {
 			if (c->inflight || c->ended ||
 			    now - c->quiet_since < h->cfg.heartbeat_ms)
 				continue;
+			chunk_begin(c, 2);
 			evbuffer_add_reference(
 			    h->scratch, ":\n", 2, NULL, NULL);
 			send_chunk(c);
@@ -855,7 +890,7 @@ hub_attach(struct hub *h, struct evhttp_request *req,
 		    h->seed +
 		        (c->next < ch->head ? at(ch, c->next)->seq : h->seq));
 	c->inflight = true;
-	c->quiet_since = loop_now_ms();
+	c->quiet_since = cached_ms(h);
 	evhttp_send_reply_chunk_with_cb(req, h->scratch, on_written, c);
 	set_flow(h);
 }

@@ -374,8 +374,7 @@ main(void)
 		free(s);
 	}
 
-	fmt_free(NULL);
-	ok(1, "fmt_free(NULL) is a no-op");
+	fmt_free(NULL); /* a no-op: a crash here fails the test */
 	for (i = 0; i < NREC; i++)
 		record_cleanup(&recs[i]);
 	return done();

@@ -537,40 +537,30 @@ check_case(const struct parse_case *c)
 	for (cut[0] = 0; cut[0] <= c->len && same; cut[0]++) {
 		got = run(c->in, c->len, max, cut, 1);
 		if (strcmp(got, whole) != 0) {
-			printf("# split at %zu\n", cut[0]);
-			snprintf(
-			    name, sizeof(name), "%s: split in two", c->name);
-			is_str(got, whole, name);
+			printf("# split at %zu\n#   got:  %s\n#   want: %s\n",
+			    cut[0], got, whole);
 			same = false;
 		}
 		free(got);
 	}
-	if (same) {
-		snprintf(
-		    name, sizeof(name), "%s: split in two everywhere", c->name);
-		ok(1, name);
-	}
+	snprintf(name, sizeof(name), "%s: split in two everywhere", c->name);
+	ok(same, name);
 
 	same = true;
 	for (cut[0] = 0; cut[0] <= c->len && same; cut[0]++) {
 		for (cut[1] = cut[0]; cut[1] <= c->len && same; cut[1]++) {
 			got = run(c->in, c->len, max, cut, 2);
 			if (strcmp(got, whole) != 0) {
-				printf(
-				    "# split at %zu and %zu\n", cut[0], cut[1]);
-				snprintf(name, sizeof(name),
-				    "%s: split in three", c->name);
-				is_str(got, whole, name);
+				printf("# split at %zu and %zu\n#   got:  "
+				       "%s\n#   want: %s\n",
+				    cut[0], cut[1], got, whole);
 				same = false;
 			}
 			free(got);
 		}
 	}
-	if (same) {
-		snprintf(name, sizeof(name), "%s: split in three everywhere",
-		    c->name);
-		ok(1, name);
-	}
+	snprintf(name, sizeof(name), "%s: split in three everywhere", c->name);
+	ok(same, name);
 
 	/* The reference knows no limit. */
 	if (c->max == 0) {
@@ -925,8 +915,7 @@ check_reset(void)
 	sse_parser_free(p);
 	log_free(&lg);
 
-	sse_parser_free(NULL);
-	ok(1, "sse_parser_free(NULL) is a no-op");
+	sse_parser_free(NULL); /* a no-op: a crash here fails the test */
 }
 
 /* Optional callbacks may be NULL. */

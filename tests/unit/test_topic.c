@@ -287,8 +287,8 @@ static const struct within_case {
 };
 
 static bool
-universe_within(const char **filters, size_t nf, const char **topics,
-    size_t nt, const char *inner, const char *outer)
+universe_within(const char **filters, size_t nf, const char **topics, size_t nt,
+    const char *inner, const char *outer)
 {
 	(void)filters;
 	(void)nf;
@@ -324,8 +324,10 @@ within_exhaustive(void)
 			buf[0] = '\0';
 			for (int i = 0; i < depth; i++) {
 				if (i > 0)
-					strncat(buf, "/", sizeof(buf) - strlen(buf) - 1);
-				strncat(buf, lv[x % 4], sizeof(buf) - strlen(buf) - 1);
+					strncat(buf, "/",
+					    sizeof(buf) - strlen(buf) - 1);
+				strncat(buf, lv[x % 4],
+				    sizeof(buf) - strlen(buf) - 1);
 				x /= 4;
 			}
 			if (topic_check_sub(buf, err, sizeof(err)) != 0)
@@ -345,8 +347,10 @@ within_exhaustive(void)
 			buf[0] = '\0';
 			for (int i = 0; i < depth; i++) {
 				if (i > 0)
-					strncat(buf, "/", sizeof(buf) - strlen(buf) - 1);
-				strncat(buf, tl[x % 3], sizeof(buf) - strlen(buf) - 1);
+					strncat(buf, "/",
+					    sizeof(buf) - strlen(buf) - 1);
+				strncat(buf, tl[x % 3],
+				    sizeof(buf) - strlen(buf) - 1);
 				x /= 3;
 			}
 			topics = realloc(topics, (nt + 1) * sizeof(*topics));
