@@ -47,7 +47,10 @@
 #            (10) seconds: p50/p90/p99/p99.9/max.  nchan only at the rates of
 #            NCHAN_LAT_RATES (default "100": it cannot take 1000 POSTs/s with
 #            1000 subscribers on this machine, so at 1000/s only ssepush's
-#            absolute figure is judged).
+#            absolute figure is judged).  With LAT_SENDMSG=1 (the default) also
+#            "sendmsg": ssepush with MQSSE_NO_URING=1, each round written
+#            with one sendmsg per client instead of one io_uring submission
+#            (not judged: it shows what io_uring changes).
 #   memory   VmRSS of the server process (nginx: its worker) after a warm-up
 #            (100 clients for 1 s), then with MEM_CLIENTS (10000) idle
 #            clients connected (and 2 s to settle): (after - before) /
@@ -115,6 +118,9 @@ NCHAN_FAN_N=${NCHAN_FAN_N:-2000}
 LAT_RATES=${LAT_RATES:-"1000 100"}
 LAT_SECS=${LAT_SECS:-10}
 NCHAN_LAT_RATES=${NCHAN_LAT_RATES:-100}
+# 1: the latency section also runs "sendmsg", ssepush with MQSSE_NO_URING=1
+# (one sendmsg per client per round instead of one io_uring submission).
+LAT_SENDMSG=${LAT_SENDMSG:-1}
 MEM_CLIENTS=${MEM_CLIENTS:-10000}
 MQ_RATE=${MQ_RATE:-1000}
 MQ_SECS=${MQ_SECS:-10}
@@ -419,6 +425,7 @@ run_pubsub() {
 	case $sec in fanout | latency) extra=(--client-timeout 3600) ;; esac
 	case $sys in
 	ssepush) start_ssepush "$d" "${extra[@]}" ;;
+	sendmsg) MQSSE_NO_URING=1 start_ssepush "$d" "${extra[@]}" ;;
 	nchan) start_nchan "$d" ;;
 	mq2sse | pipe) start_mq "$sys" "$d" ;;
 	esac
@@ -663,8 +670,10 @@ for s in $SECTIONS; do
 		for rate in $LAT_RATES; do
 			[ "$rate" -gt 0 ] || continue
 			for run in $(seq 1 "$RUNS"); do
-				for sys in $(order "$run" ssepush nchan); do
+				# sendmsg last in odd runs, first in even runs.
+				for sys in $(order "$run" "$(order "$run" ssepush nchan)" sendmsg); do
 					[ "$sys" = nchan ] && ! in_list "$rate" "$NCHAN_LAT_RATES" && continue
+					[ "$sys" = sendmsg ] && [ "$LAT_SENDMSG" != 1 ] && continue
 					run_pubsub latency "$sys" "$rate" $((rate * LAT_SECS)) "$run"
 				done
 			done
@@ -735,7 +744,7 @@ ver_broker=$("$MOSQUITTO" -h 2>/dev/null | sed -n 's/^mosquitto version \([^ ]*\
 	echo "# ssepush and mq2sse against nginx + nchan, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
 	[ -n "${REPORT_FROM:-}" ] && echo "- **re-rendered with REPORT_FROM from $REPORT_FROM**: the command line below gives the knobs of this call, not necessarily those of the run; no profiles"
-	echo "- command: \`RUNS=$RUNS CLIENTS=$CLIENTS SECTIONS=\"$SECTIONS\" SIZE=$SIZE HISTORY=$HISTORY FAN_N=$FAN_N NCHAN_FAN_N=$NCHAN_FAN_N LAT_RATES=\"$LAT_RATES\" LAT_SECS=$LAT_SECS NCHAN_LAT_RATES=\"$NCHAN_LAT_RATES\" MEM_CLIENTS=$MEM_CLIENTS MQ_RATE=$MQ_RATE MQ_SECS=$MQ_SECS MQ_TP_RATES=\"$MQ_TP_RATES\" MQ_TP_N=$MQ_TP_N MQ_BROKER_CLIENTS=$MQ_BROKER_CLIENTS MQ_BROKER_N=$MQ_BROKER_N PERF=$PERF sh bench/hub.sh\` ($elapsed s)"
+	echo "- command: \`RUNS=$RUNS CLIENTS=$CLIENTS SECTIONS=\"$SECTIONS\" SIZE=$SIZE HISTORY=$HISTORY FAN_N=$FAN_N NCHAN_FAN_N=$NCHAN_FAN_N LAT_RATES=\"$LAT_RATES\" LAT_SECS=$LAT_SECS NCHAN_LAT_RATES=\"$NCHAN_LAT_RATES\" LAT_SENDMSG=$LAT_SENDMSG MEM_CLIENTS=$MEM_CLIENTS MQ_RATE=$MQ_RATE MQ_SECS=$MQ_SECS MQ_TP_RATES=\"$MQ_TP_RATES\" MQ_TP_N=$MQ_TP_N MQ_BROKER_CLIENTS=$MQ_BROKER_CLIENTS MQ_BROKER_N=$MQ_BROKER_N PERF=$PERF sh bench/hub.sh\` ($elapsed s)"
 	echo "- $ver_ssepush; source at the start: ${rev:-unknown}; binaries copied at the start from $(dirname "$SSEPUSH_SRC") (ssepush modified $built; sha256 $sums)"
 	echo "- nginx $ver_nginx + nchan $ver_nchan, one worker (bench/nchan.conf.in); mosquitto $ver_broker for mq2sse (bench/run.sh's config)"
 	echo "- machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr); load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg). The load client (sseload), the publisher and the server share these CPUs."
@@ -755,7 +764,7 @@ function add(arr, key, v, sep) { if (sep == "") sep = " "; if (key in arr) arr[k
 function fmt(v, p) { return v == "" ? "—" : sprintf("%." p "f", v) }
 function ratio(a, b, p) { if (p == "") p = 2; return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%." p "f", a / b) }
 function range(list,    a, n, i, lo, hi) { n = split(list, a, " "); if (!n) return "—"; lo = hi = a[1]; for (i = 2; i <= n; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] }; return lo == hi ? lo : lo "-" hi }
-function name(s) { return s == "pipe" ? "mqsub \\| ssepush" : s }
+function name(s) { return s == "pipe" ? "mqsub \\| ssepush" : s == "sendmsg" ? "ssepush, MQSSE_NO_URING=1" : s }
 $1 == "run" {
 	k = $2 SUBSEP $3 SUBSEP $4 SUBSEP $6
 	if (!(k in seen)) { seen[k] = 1; ord[++nk] = k }
@@ -813,7 +822,7 @@ END {
 		print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 		for (i = 1; i <= nk; i++) {
 			k = ord[i]; split(k, f, SUBSEP); if (f[1] != "latency") continue
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d of %d | %s+%s | %s | %s | %s | %s |\n", f[3], f[2], fmt(median(p50[k]), 2), fmt(median(p90[k]), 2), fmt(median(p99[k]), 2),
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d of %d | %s+%s | %s | %s | %s | %s |\n", f[3], name(f[2]), fmt(median(p50[k]), 2), fmt(median(p90[k]), 2), fmt(median(p99[k]), 2),
 				fmt(median(p999[k]), 2), fmt(median(pmax[k]), 2), range(p99[k]), nok[k], nrun[k], fmt(median(su[k]), 2), fmt(median(ss[k]), 2), fmt(median(cpuev[k]), 3), fmt(median(lcpu[k]), 2), range(idle[k]), range(ld[k])
 		}
 		print ""

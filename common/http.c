@@ -243,10 +243,15 @@ serve_metrics(struct http *ht, struct evhttp_request *req)
 	    "%s_history_events %" PRIu64 "\n"
 	    "# HELP %s_history_bytes Bytes of the events kept for replay.\n"
 	    "# TYPE %s_history_bytes gauge\n"
-	    "%s_history_bytes %" PRIu64 "\n",
+	    "%s_history_bytes %" PRIu64 "\n"
+	    "# HELP %s_io_uring 1 when each round of writes is one io_uring "
+	    "submission.\n"
+	    "# TYPE %s_io_uring gauge\n"
+	    "%s_io_uring %d\n",
 	    p, p, p, st.clients, p, p, p, st.events_in, p, p, p, st.events_sent,
 	    p, p, p, st.bytes_sent, p, p, p, st.dropped, p, p, p,
-	    st.history_events, p, p, p, st.history_bytes);
+	    st.history_events, p, p, p, st.history_bytes, p, p, p,
+	    st.io_uring ? 1 : 0);
 	if (ht->metrics_cb != NULL)
 		ht->metrics_cb(b, ht->metrics_arg);
 	evhttp_add_header(evhttp_request_get_output_headers(req),

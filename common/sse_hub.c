@@ -19,6 +19,7 @@
 #include "common/sse_emit.h"
 #include "common/sse_hub.h"
 #include "common/topic.h"
+#include "common/wbatch.h"
 #include "common/xalloc.h"
 
 #ifndef TAILQ_FOREACH_SAFE /* glibc's sys/queue.h lacks it */
@@ -34,6 +35,10 @@
 #define FLUSH_BYTES (32 * 1024)
 /* Events kept beyond the history for clients that have not had them. */
 #define RING_SLACK 8192
+/* Writes of a round handed to the kernel together (see common/wbatch.h). */
+#define BATCH_DEPTH 1024
+/* iovecs of one batched write: the chunk header, the runs, the trailer. */
+#define WRITE_IOV 16
 
 /*
  * A block of serialized events, shared by the channels' rings (one
@@ -118,6 +123,7 @@ struct hub {
 	size_t nbehind;
 	bool flow_open;
 	struct evbuffer *scratch;
+	struct wbatch *wb;
 	struct event *flush_ev, *tick, *heartbeat;
 
 	struct hub_stats st;
@@ -289,18 +295,16 @@ cached_ms(struct hub *h)
 }
 
 /*
- * Start a chunk of LEN bytes for C in the scratch buffer: its header, in
- * hexadecimal, from the client's own array (HTTP/1.1 only).
+ * Write the header of a chunk of LEN bytes into the client's own array, in
+ * hexadecimal (HTTP/1.1 only). Returns its length.
  */
-static void
-chunk_begin(struct client *c, uint64_t len)
+static size_t
+chunk_header(struct client *c, uint64_t len)
 {
 	static const char digits[] = "0123456789abcdef";
 	char tmp[16];
 	size_t n = 0;
 
-	if (!c->chunked)
-		return;
 	do {
 		tmp[n++] = digits[len & 15];
 		len >>= 4;
@@ -309,7 +313,17 @@ chunk_begin(struct client *c, uint64_t len)
 		c->hdr[i] = tmp[n - 1 - i];
 	c->hdr[n] = '\r';
 	c->hdr[n + 1] = '\n';
-	evbuffer_add_reference(c->ch->h->scratch, c->hdr, n + 2, NULL, NULL);
+	return n + 2;
+}
+
+/* Start a chunk of LEN bytes for C in the scratch buffer. */
+static void
+chunk_begin(struct client *c, uint64_t len)
+{
+	if (!c->chunked)
+		return;
+	evbuffer_add_reference(
+	    c->ch->h->scratch, c->hdr, chunk_header(c, len), NULL, NULL);
 }
 
 static uint64_t
@@ -502,6 +516,103 @@ deliver(struct client *c)
 	set_behind(c, unsent(c) > HUB_WINDOW);
 }
 
+/*
+ * Point IOV at entries [FROM, TO) of CH, one iovec per run of adjacent
+ * bytes. Returns the iovecs used, or -1 when more than MAX are needed.
+ */
+static int
+range_iov(const struct chan *ch, struct iovec *iov, int max, uint64_t from,
+    uint64_t to)
+{
+	uint64_t r;
+	int n;
+	const struct hev *first, *last;
+
+	if (from >= to)
+		return 0;
+	if (max <= 0)
+		return -1;
+	last = at(ch, to - 1);
+	r = last->run > from ? last->run : from;
+	if ((n = range_iov(ch, iov, max - 1, from, r)) < 0)
+		return -1;
+	first = at(ch, r);
+	iov[n].iov_base = first->b->data + first->off;
+	iov[n].iov_len = last->off + last->len - first->off;
+	return n + 1;
+}
+
+static void on_sent(void *arg, ssize_t res, void *ctx);
+
+/*
+ * Queue everything from C's position to the head as one chunk in the
+ * round's batch of writes, when it can go straight to the socket (HTTP/1.1
+ * without TLS, nothing waiting). The batch's result comes to on_sent, with
+ * C's position unchanged until then. Returns false for deliver() instead.
+ */
+static bool
+queue(struct client *c)
+{
+	struct chan *ch = c->ch;
+	struct hub *h = ch->h;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+	struct iovec *iov;
+	uint64_t len;
+	int n;
+
+	if (c->tls || !c->chunked ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return false;
+	if ((iov = wbatch_iov(h->wb, WRITE_IOV)) == NULL) {
+		wbatch_run(h->wb, on_sent, h);
+		if ((iov = wbatch_iov(h->wb, WRITE_IOV)) == NULL)
+			return false;
+	}
+	if ((n = range_iov(ch, iov + 1, WRITE_IOV - 2, c->next, ch->head)) < 0)
+		return false;
+	len = ch->bytes - start_of(ch, c->next);
+	iov[0].iov_base = c->hdr;
+	iov[0].iov_len = chunk_header(c, len);
+	iov[n + 1].iov_base = (void *)"\r\n";
+	iov[n + 1].iov_len = 2;
+	wbatch_add(h->wb, c->fd, n + 2, c);
+	h->st.bytes_sent += len;
+	h->st.events_sent += ch->head - c->next;
+	c->quiet_since = cached_ms(h);
+	return true;
+}
+
+/*
+ * The result of C's batched write of [next, head): what the socket did not
+ * take waits in the connection's buffer (an error, too, which evhttp then
+ * reports by closing the connection).
+ */
+static void
+on_sent(void *arg, ssize_t res, void *ctx)
+{
+	struct client *c = arg;
+	struct chan *ch = c->ch;
+	struct hub *h = ch->h;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+	uint64_t from = c->next, len = ch->bytes - start_of(ch, from);
+
+	c->next = ch->head;
+	if (res > 0 && (uint64_t)res == chunk_header(c, len) + len + 2) {
+		set_behind(c, false);
+		return;
+	}
+	chunk_begin(c, len);
+	add_range(ch, h->scratch, from, ch->head);
+	evbuffer_add_reference(h->scratch, "\r\n", 2, NULL, NULL);
+	if (res > 0)
+		evbuffer_drain(h->scratch, (size_t)res);
+	bufferevent_write_buffer(bev, h->scratch);
+	c->inflight = true;
+	set_behind(c, unsent(c) > HUB_WINDOW);
+	if (c->behind && unsent(c) > h->cfg.client_buffer)
+		drop(c, "more than --client-buffer unsent");
+}
+
 static void
 flush_chan(struct chan *ch)
 {
@@ -514,9 +625,11 @@ flush_chan(struct chan *ch)
 			drop(c, "fell behind the history");
 			continue;
 		}
-		if (!c->inflight && c->next < ch->head)
+		if (!c->inflight && c->next < ch->head) {
+			if (queue(c))
+				continue; /* on_sent checks the rest */
 			deliver(c);
-		else if (c->inflight && c->next < ch->head)
+		} else if (c->inflight && c->next < ch->head)
 			set_behind(c, unsent(c) > HUB_WINDOW);
 		if (c->behind && unsent(c) > ch->h->cfg.client_buffer)
 			drop(c, "more than --client-buffer unsent");
@@ -532,6 +645,7 @@ flush(struct hub *h)
 	/* A channel whose last client is dropped goes away. */
 	TAILQ_FOREACH_SAFE(ch, &h->chans, link, tmp)
 		flush_chan(ch);
+	wbatch_run(h->wb, on_sent, h);
 	/* Keep what replay may send, and what a client has not had yet. */
 	TAILQ_FOREACH(ch, &h->chans, link) {
 		uint64_t keep = replay_first(ch);
@@ -635,6 +749,7 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 	h->seed = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	h->flow_open = true;
 	h->scratch = evbuffer_new();
+	h->wb = wbatch_new(BATCH_DEPTH);
 	h->flush_ev = event_new(base, -1, 0, on_flush, h);
 	h->tick = evtimer_new(base, on_tick, h);
 	if (h->scratch == NULL || h->flush_ev == NULL || h->tick == NULL)
@@ -676,6 +791,7 @@ hub_free(struct hub *h)
 	if (h->cur != NULL)
 		block_unref(h->cur);
 	evbuffer_free(h->scratch);
+	wbatch_free(h->wb);
 	event_free(h->flush_ev);
 	event_free(h->tick);
 	if (h->heartbeat != NULL)
@@ -992,4 +1108,5 @@ hub_stats(const struct hub *h, struct hub_stats *st)
 	st->history_bytes = ch->bytes - start_of(ch, rf);
 	st->first_id = rf < ch->head ? h->seed + at(ch, rf)->seq : 0;
 	st->last_id = h->seq > 0 ? h->seed + h->seq - 1 : 0;
+	st->io_uring = wbatch_uring(h->wb);
 }

@@ -43,6 +43,7 @@ struct hub_stats {
 	uint64_t clients, events_in, events_sent, bytes_sent, dropped;
 	uint64_t history_events, history_bytes;
 	uint64_t first_id, last_id; /* 0 when the history is empty */
+	bool io_uring;              /* rounds of writes go through io_uring */
 };
 
 struct hub;

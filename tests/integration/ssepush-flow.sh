@@ -18,12 +18,12 @@
 #     reading client gets the large event whole and is not disconnected.
 # (c) The disconnected client reads what reached it, reconnects with
 #     Last-Event-ID and gets exactly the events it missed from the history.
-# (d) 10,000 concurrent clients (bench/sseload.c, built here): one event
-#     reaches them all, /metrics counts them.
+# (d) 10,000 concurrent clients (FLOW_CLIENTS; bench/sseload.c, built
+#     here): one event reaches them all, /metrics counts them.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sse.sh"
 
-plan 18
+plan 19
 
 require "$SSEPUSH" ssepush
 require "$PYTHON" python3
@@ -260,6 +260,15 @@ else
 	diag_file "$T/a.err"
 fi
 is "$(metric ssepush_clients_dropped_total)" 1 "(a) /metrics: ssepush_clients_dropped_total 1"
+# The write path under test: one io_uring submission per round when built
+# with liburing, one sendmsg per client with MQSSE_NO_URING set (as
+# ssepush-flow-sendmsg.sh runs this script).
+if [ -n "${MQSSE_NO_URING:-}" ] || [ "$HAVE_LIBURING" != yes ]; then
+	want_uring=0
+else
+	want_uring=1
+fi
+is "$(metric ssepush_io_uring)" "$want_uring" "(a) /metrics: ssepush_io_uring $want_uring (MQSSE_NO_URING='${MQSSE_NO_URING:-}', liburing: $HAVE_LIBURING)"
 if wait_for_file '^done ' "$T/a.prog" 20; then
 	ok "(a) then the producer writes its 20.2 MB ($(awk '/^done/ { print $3 }' "$T/a.prog") ms in all)"
 else
@@ -391,7 +400,7 @@ else
 	not_ok "bench/sseload.c builds"
 	diag_file "$T/cc.log"
 fi
-nclients=10000
+nclients=${FLOW_CLIENTS:-10000}
 # (ulimit -H and -S are not POSIX sh: ask and set the limits with python)
 hard=$("$PYTHON" -c 'import resource
 h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
