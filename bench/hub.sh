@@ -453,7 +453,7 @@ run_pubsub() {
 	l1=$(load1)
 	t0=$EPOCHREALTIME
 	case $sys in
-	ssepush)
+	ssepush | sendmsg)
 		timeout -s INT "$budget" "$TSPUB" -r "$rate" -n "$count" -s "$SIZE" >&9 2>"$d/pub.err" &
 		pub_pid=$!
 		;;

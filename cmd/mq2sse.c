@@ -272,6 +272,7 @@ on_message(void *arg, const struct mosquitto_message *m,
 	size_t type_len, len;
 	const char *data;
 	uint64_t id, sum;
+	bool keep;
 
 	b->messages++;
 	sum = checksum(m->payload, (size_t)m->payloadlen);
@@ -284,7 +285,15 @@ on_message(void *arg, const struct mosquitto_message *m,
 	if (data == NULL)
 		data = "";
 	id = hub_publish(b->hub, type, type_len, data, len, -1, m->topic);
-	if (m->retain && !b->no_retained) {
+	/*
+	 * MQTT 3.1.1 brokers clear the retain flag of live messages, so a
+	 * retained update cannot be told from a plain message: on a topic the
+	 * cache holds, the latest message is taken as its value (empty: gone).
+	 */
+	keep = m->retain ||
+	    (mqtt_protocol(b->mq) != MQTT_PROTOCOL_V5 &&
+	        retained_holds(b->ret, m->topic));
+	if (keep && !b->no_retained) {
 		/* The last-value cache; an empty retained message clears. */
 		if (retained_set(b->ret, m->topic, type, type_len,
 		        m->payloadlen > 0 ? data : NULL, len, id, sum) &&

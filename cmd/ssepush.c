@@ -270,6 +270,19 @@ member_span(const char *s, const char *e, const char *key, const char **vs,
 	}
 }
 
+/*
+ * A record as mqsub -j writes it: a string "topic" and a "payload" or
+ * "payload_b64", and no "data".
+ */
+static bool
+is_mqsub_record(const cJSON *o)
+{
+	return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "topic")) &&
+	    (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "payload")) ||
+	        cJSON_IsString(
+	            cJSON_GetObjectItemCaseSensitive(o, "payload_b64")));
+}
+
 static void
 json_record(struct push *p, const char *line, size_t len, unsigned long n)
 {
@@ -294,6 +307,11 @@ json_record(struct push *p, const char *line, size_t len, unsigned long n)
 	d = cJSON_GetObjectItemCaseSensitive(o, "data");
 	ev = cJSON_GetObjectItemCaseSensitive(o, "event");
 	rt = cJSON_GetObjectItemCaseSensitive(o, "retry");
+	if (d == NULL && is_mqsub_record(o)) {
+		/* mqsub -j | ssepush -j: the record is the data, as in mq2sse. */
+		publish(p, NULL, 0, line, len, -1);
+		goto out;
+	}
 	if (d == NULL) {
 		bad_record(p, n, "no \"data\"");
 		goto out;

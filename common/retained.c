@@ -197,6 +197,12 @@ retained_has(struct retained *r, const char *topic, uint64_t sum)
 	return e != NULL && e->sum == sum;
 }
 
+bool
+retained_holds(struct retained *r, const char *topic)
+{
+	return *find(r, topic) != NULL;
+}
+
 size_t
 retained_count(const struct retained *r)
 {

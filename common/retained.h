@@ -31,6 +31,9 @@ size_t retained_count(const struct retained *r);
 /* True when TOPIC is kept with the checksum SUM (the same payload). */
 bool retained_has(struct retained *r, const char *topic, uint64_t sum);
 
+/* True when TOPIC is kept, whatever its value. */
+bool retained_holds(struct retained *r, const char *topic);
+
 /* Call CB for each topic, least recently updated first. */
 void retained_each(const struct retained *r,
     void (*cb)(void *arg, const char *topic, const char *type, size_t type_len,

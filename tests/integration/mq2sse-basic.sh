@@ -16,7 +16,7 @@
 . "$top_srcdir/tests/lib/broker.sh"
 . "$top_srcdir/tests/lib/sse.sh"
 
-plan 70
+plan 73
 
 require "$MQ2SSE" mq2sse
 require "$MOSQUITTO" mosquitto
@@ -448,6 +448,30 @@ same_file "--max-retained 2: the snapshot keeps the 2 most recently updated (m/2
 for tp in m/1 m/2 m/3 m/4; do
 	pub -q 1 -r -t "$tp" -n >/dev/null 2>&1
 done
+
+# --- MQTT 3.1.1: the cache follows live messages on the topics it holds -------
+# (a 3.1.1 broker clears the retain flag of live messages)
+pub -q 1 -r -t v/1 -m old >/dev/null 2>&1
+m2_up v 'v/#' -V 311
+if ! wait_metric v mq2sse_retained_topics 1; then
+	diag "mq2sse v did not cache the retained v/1"
+fi
+pub -q 1 -r -t v/1 -m new >/dev/null 2>&1
+wait_metric v mq2sse_messages_total 2
+m2_cl v vc1 'topic=v/%23'
+pub -q 1 -t v/end -m end1 >/dev/null 2>&1
+wait_tp "$T/vc1.body" v/end=end1
+want "v/1=new" "v/end=end1"
+tps "$T/vc1.body" >"$T/got"
+same_file "-V 311: a retained update that arrives live (flag cleared) replaces the cached value: a new client gets v/1=new" \
+    "$T/want" "$T/got"
+pub -q 1 -r -t v/1 -n >/dev/null 2>&1
+if wait_metric v mq2sse_retained_topics 0; then
+	ok "-V 311: an empty message on v/1 (its retained value cleared) removes it from the cache"
+else
+	not_ok "-V 311: an empty message on v/1 (its retained value cleared) removes it from the cache"
+	diag "mq2sse_retained_topics: $(m2_metric v mq2sse_retained_topics)"
+fi
 
 # --- SIGTERM ------------------------------------------------------------------
 all_pid=$(cat "$T/all.pid")

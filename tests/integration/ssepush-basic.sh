@@ -12,7 +12,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sse.sh"
 
-plan 66
+plan 67
 
 require "$SSEPUSH" ssepush
 require "$PYTHON" python3
@@ -517,6 +517,8 @@ this is not JSON
 {"event":"nodata"}
 {"data":"trailing"} text
 {"data":"two\nlines","event":"t2"}
+{"topic":"home/t","payload":"21.5","qos":0,"retain":false,"ts":"2026-11-22T15:00:00.000Z"}
+{"topic":"home/t"}
 {"data":[true,null,"s"]}
 {"data":"end"}
 EOF
@@ -531,6 +533,7 @@ x|{"a": [1, 2]}
 message|12345678901234567890
 message|after bad
 t2|two\nlines
+message|{"topic":"home/t","payload":"21.5","qos":0,"retain":false,"ts":"2026-11-22T15:00:00.000Z"}
 message|[true,null,"s"]
 message|end
 EOF
@@ -540,6 +543,8 @@ is "$(sed -n 2p "$T/j.got")" 'x|{"a": [1, 2]}' \
     "-j: an object as data is its JSON text from the input, unchanged"
 is "$(sed -n 3p "$T/j.got")" 'message|12345678901234567890' \
     "-j: a big integer as data is kept exactly"
+is "$(sed -n 6p "$T/j.got")" 'message|{"topic":"home/t","payload":"21.5","qos":0,"retain":false,"ts":"2026-11-22T15:00:00.000Z"}' \
+    "-j: an mqsub -j record (no data; topic and payload) is sent whole, as mq2sse sends it"
 if awk 'BEGIN { RS = "" }
     /(^|\n)retry: 2500(\n|$)/ && /(^|\n)data: after bad(\n|$)/ { f = 1 }
     END { exit !f }' "$T/j.body"
@@ -552,10 +557,11 @@ fi
 if grep -q '^ssepush: <stdin>:4: ' "$T/j.err" &&
     grep -q '^ssepush: <stdin>:6: ' "$T/j.err" &&
     grep -q '^ssepush: <stdin>:7: ' "$T/j.err" &&
-    [ "$(grep -c '<stdin>:' "$T/j.err")" = 3 ]; then
-	ok "-j: bad records (not JSON, no data, trailing text) reported as <stdin>:4, 6, 7"
+    grep -q '^ssepush: <stdin>:10: no "data"' "$T/j.err" &&
+    [ "$(grep -c '<stdin>:' "$T/j.err")" = 4 ]; then
+	ok "-j: bad records (not JSON, no data, trailing text, a topic without payload) reported as <stdin>:4, 6, 7, 10"
 else
-	not_ok "-j: bad records (not JSON, no data, trailing text) reported as <stdin>:4, 6, 7"
+	not_ok "-j: bad records (not JSON, no data, trailing text, a topic without payload) reported as <stdin>:4, 6, 7, 10"
 	diag_file "$T/j.err"
 fi
 is "$j_status" 1 "-j --exit-on-eof with bad records: status 1 at the end"
