@@ -128,6 +128,9 @@ MQ_TP_RATES=${MQ_TP_RATES:-"2000 4000 8000 0"}
 MQ_TP_N=${MQ_TP_N:-20000}
 MQ_BROKER_CLIENTS=${MQ_BROKER_CLIENTS:-10}
 MQ_BROKER_N=${MQ_BROKER_N:-200000}
+# 1: the mq2sse latency runs again with JSON records as the data: mq2sse's
+# default ("mq2sse-j") against `mqsub -j | ssepush -j` ("pipe-j").
+MQ_JSON=${MQ_JSON:-1}
 if [ -z "${PERF:-}" ]; then
 	if command -v perf >/dev/null; then PERF=1; else PERF=0; fi
 fi
@@ -351,23 +354,26 @@ wait_subscribed() { # client-id process
 	return 1
 }
 
-# mq2sse on the broker, or (pipe) `mqsub | ssepush` through the FIFO $d/in.
+# mq2sse on the broker, or (pipe) `mqsub | ssepush` through the FIFO $d/in;
+# mq2sse-j and pipe-j: the same with the mqsub -j record as the data
+# (mq2sse's default; `mqsub -j | ssepush -j`).
 start_mq() {
-	local kind=$1 d=$2 id u
+	local kind=$1 d=$2 id u data=(--data payload) j=()
 	shift 2
 	id=hub-$$-$RANDOM
-	if [ "$kind" = mq2sse ]; then
-		"$MQ2SSE" -h 127.0.0.1 -p "$bport" -i "$id" -t bench/x --data payload \
+	case $kind in *-j) data=() j=(-j) ;; esac
+	if [ "$kind" = mq2sse ] || [ "$kind" = mq2sse-j ]; then
+		"$MQ2SSE" -h 127.0.0.1 -p "$bport" -i "$id" -t bench/x "${data[@]}" \
 			-l 127.0.0.1:0 --max-clients 20000 --history "$HISTORY" --no-ui "$@" 2>"$d/server.err" 9>&- &
 		srv_pid=$!
 		track "$srv_pid"
 		srv_pids=("$srv_pid") aux_pid=''
 	else
 		mkfifo "$d/in" || die "mkfifo failed"
-		"$SSEPUSH" -l 127.0.0.1:0 --max-clients 20000 --history "$HISTORY" --no-ui "$@" <"$d/in" 2>"$d/server.err" 9>&- &
+		"$SSEPUSH" -l 127.0.0.1:0 --max-clients 20000 --history "$HISTORY" --no-ui "${j[@]}" "$@" <"$d/in" 2>"$d/server.err" 9>&- &
 		srv_pid=$!
 		track "$srv_pid"
-		"$MQSUB" -h 127.0.0.1 -p "$bport" -i "$id" -t bench/x >"$d/in" 2>"$d/mqsub.err" 9>&- &
+		"$MQSUB" -h 127.0.0.1 -p "$bport" -i "$id" -t bench/x "${j[@]}" >"$d/in" 2>"$d/mqsub.err" 9>&- &
 		aux_pid=$!
 		track "$aux_pid"
 		srv_pids=("$aux_pid" "$srv_pid")
@@ -427,7 +433,7 @@ run_pubsub() {
 	ssepush) start_ssepush "$d" "${extra[@]}" ;;
 	sendmsg) MQSSE_NO_URING=1 start_ssepush "$d" "${extra[@]}" ;;
 	nchan) start_nchan "$d" ;;
-	mq2sse | pipe) start_mq "$sys" "$d" ;;
+	mq2sse | pipe | mq2sse-j | pipe-j) start_mq "$sys" "$d" ;;
 	esac
 	if ! start_load "$d" "$nc" -e "$count" -d "$budget"; then
 		stop "$load_pid" INT
@@ -448,7 +454,7 @@ run_pubsub() {
 	read -r -a u0 <<<"$(ticks "$srv_pid")"
 	a0=(0 0)
 	[ -n "$aux_pid" ] && read -r -a a0 <<<"$(ticks "$aux_pid")"
-	[ "$sys" = mq2sse ] || [ "$sys" = pipe ] && read -r -a b0 <<<"$(ticks "$broker_pid")"
+	[ "$sec" = mq2sse ] || [ "$sec" = mq2tp ] && read -r -a b0 <<<"$(ticks "$broker_pid")"
 	read -r -a i0 <<<"$(cpu_idle)"
 	l1=$(load1)
 	t0=$EPOCHREALTIME
@@ -461,7 +467,7 @@ run_pubsub() {
 		timeout -s INT "$budget" "$TSPUB" -r "$rate" -n "$count" -s "$SIZE" --post "$pub_url" 2>"$d/pub.err" 9>&- &
 		pub_pid=$!
 		;;
-	mq2sse | pipe)
+	mq2sse | pipe | mq2sse-j | pipe-j)
 		{
 			"$TSPUB" -r "$rate" -n "$count" -s "$SIZE" 2>"$d/pub.err" |
 				timeout -s INT "$budget" "$MQPUB" -h 127.0.0.1 -p "$bport" -t bench/x -l 2>"$d/mqpub.err"
@@ -478,7 +484,7 @@ run_pubsub() {
 	a1=(0 0)
 	[ -n "$aux_pid" ] && read -r -a a1 <<<"$(ticks "$aux_pid")"
 	b1=(0 0)
-	[ "$sys" = mq2sse ] || [ "$sys" = pipe ] && read -r -a b1 <<<"$(ticks "$broker_pid")"
+	[ "$sec" = mq2sse ] || [ "$sec" = mq2tp ] && read -r -a b1 <<<"$(ticks "$broker_pid")"
 	read -r -a i1 <<<"$(cpu_idle)"
 	# The publisher has ended by now unless the run went wrong.
 	if kill -0 "$pub_pid" 2>/dev/null; then
@@ -692,6 +698,13 @@ for s in $SECTIONS; do
 				run_pubsub mq2sse "$sys" "$MQ_RATE" $((MQ_RATE * MQ_SECS)) "$run"
 			done
 		done
+		if [ "$MQ_JSON" = 1 ]; then
+			for run in $(seq 1 "$RUNS"); do
+				for sys in $(order "$run" mq2sse-j pipe-j); do
+					run_pubsub mq2sse "$sys" "$MQ_RATE" $((MQ_RATE * MQ_SECS)) "$run"
+				done
+			done
+		fi
 		for rate in $MQ_TP_RATES; do
 			for run in $(seq 1 "$RUNS"); do
 				for sys in $(order "$run" mq2sse pipe); do
@@ -744,7 +757,7 @@ ver_broker=$("$MOSQUITTO" -h 2>/dev/null | sed -n 's/^mosquitto version \([^ ]*\
 	echo "# ssepush and mq2sse against nginx + nchan, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
 	[ -n "${REPORT_FROM:-}" ] && echo "- **re-rendered with REPORT_FROM from $REPORT_FROM**: the command line below gives the knobs of this call, not necessarily those of the run; no profiles"
-	echo "- command: \`RUNS=$RUNS CLIENTS=$CLIENTS SECTIONS=\"$SECTIONS\" SIZE=$SIZE HISTORY=$HISTORY FAN_N=$FAN_N NCHAN_FAN_N=$NCHAN_FAN_N LAT_RATES=\"$LAT_RATES\" LAT_SECS=$LAT_SECS NCHAN_LAT_RATES=\"$NCHAN_LAT_RATES\" LAT_SENDMSG=$LAT_SENDMSG MEM_CLIENTS=$MEM_CLIENTS MQ_RATE=$MQ_RATE MQ_SECS=$MQ_SECS MQ_TP_RATES=\"$MQ_TP_RATES\" MQ_TP_N=$MQ_TP_N MQ_BROKER_CLIENTS=$MQ_BROKER_CLIENTS MQ_BROKER_N=$MQ_BROKER_N PERF=$PERF sh bench/hub.sh\` ($elapsed s)"
+	echo "- command: \`RUNS=$RUNS CLIENTS=$CLIENTS SECTIONS=\"$SECTIONS\" SIZE=$SIZE HISTORY=$HISTORY FAN_N=$FAN_N NCHAN_FAN_N=$NCHAN_FAN_N LAT_RATES=\"$LAT_RATES\" LAT_SECS=$LAT_SECS NCHAN_LAT_RATES=\"$NCHAN_LAT_RATES\" LAT_SENDMSG=$LAT_SENDMSG MEM_CLIENTS=$MEM_CLIENTS MQ_RATE=$MQ_RATE MQ_SECS=$MQ_SECS MQ_TP_RATES=\"$MQ_TP_RATES\" MQ_TP_N=$MQ_TP_N MQ_BROKER_CLIENTS=$MQ_BROKER_CLIENTS MQ_BROKER_N=$MQ_BROKER_N MQ_JSON=$MQ_JSON PERF=$PERF sh bench/hub.sh\` ($elapsed s)"
 	echo "- $ver_ssepush; source at the start: ${rev:-unknown}; binaries copied at the start from $(dirname "$SSEPUSH_SRC") (ssepush modified $built; sha256 $sums)"
 	echo "- nginx $ver_nginx + nchan $ver_nchan, one worker (bench/nchan.conf.in); mosquitto $ver_broker for mq2sse (bench/run.sh's config)"
 	echo "- machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr); load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg). The load client (sseload), the publisher and the server share these CPUs."
@@ -764,7 +777,7 @@ function add(arr, key, v, sep) { if (sep == "") sep = " "; if (key in arr) arr[k
 function fmt(v, p) { return v == "" ? "—" : sprintf("%." p "f", v) }
 function ratio(a, b, p) { if (p == "") p = 2; return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%." p "f", a / b) }
 function range(list,    a, n, i, lo, hi) { n = split(list, a, " "); if (!n) return "—"; lo = hi = a[1]; for (i = 2; i <= n; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] }; return lo == hi ? lo : lo "-" hi }
-function name(s) { return s == "pipe" ? "mqsub \\| ssepush" : s == "sendmsg" ? "ssepush, MQSSE_NO_URING=1" : s }
+function name(s) { return s == "pipe" ? "mqsub \\| ssepush" : s == "pipe-j" ? "mqsub -j \\| ssepush -j" : s == "mq2sse-j" ? "mq2sse (JSON records)" : s == "sendmsg" ? "ssepush, MQSSE_NO_URING=1" : s }
 $1 == "run" {
 	k = $2 SUBSEP $3 SUBSEP $4 SUBSEP $6
 	if (!(k in seen)) { seen[k] = 1; ord[++nk] = k }
@@ -854,7 +867,7 @@ END {
 		for (i = 1; i <= nk; i++) {
 			k = ord[i]; split(k, f, SUBSEP); if (f[1] != "mq2sse") continue
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d of %d | %s%s | %s | %s | %s | %s |\n", f[3], name(f[2]), fmt(median(p50[k]), 2), fmt(median(p90[k]), 2), fmt(median(p99[k]), 2),
-				fmt(median(p999[k]), 2), fmt(median(pmax[k]), 2), range(p99[k]), nok[k], nrun[k], fmt(median(su[k]) + median(ss[k]), 2), (f[2] == "pipe" ? " (" fmt(median(aux[k]), 2) ")" : ""), fmt(median(brk[k]), 2), fmt(median(cpuev[k]), 3), range(idle[k]), range(ld[k])
+				fmt(median(p999[k]), 2), fmt(median(pmax[k]), 2), range(p99[k]), nok[k], nrun[k], fmt(median(su[k]) + median(ss[k]), 2), (f[2] ~ /^pipe/ ? " (" fmt(median(aux[k]), 2) ")" : ""), fmt(median(brk[k]), 2), fmt(median(cpuev[k]), 3), range(idle[k]), range(ld[k])
 		}
 		print ""
 		print "Throughput: the same publisher at higher rates (max: as fast as mqpub publishes; \"msg/s in\" is the rate mqpub read its input at):"
@@ -864,7 +877,7 @@ END {
 		for (i = 1; i <= nk; i++) {
 			k = ord[i]; split(k, f, SUBSEP); if (f[1] != "mq2tp") continue
 			printf "| %s | %s | %s | %s | %s | %s | %s | %d of %d | %s | %s / %s | %s%s | %s | %s | %s | %s | %s |\n", f[4], (f[3] == 0 ? "max" : f[3]), name(f[2]), fmt(median(prate[k]), 0), fmt(median(evps[k]), 0), range(evps[k]), fmt(median(evps[k]) / f[4], 0), nok[k], nrun[k], range(drop[k]),
-				fmt(median(p50[k]), 1), fmt(median(p99[k]), 1), fmt(median(su[k]) + median(ss[k]), 2), (f[2] == "pipe" ? " (" fmt(median(aux[k]), 2) ")" : ""), fmt(median(srvpct[k]), 0), fmt(median(brk[k]), 2), fmt(median(brkpct[k]), 0), range(idle[k]), range(ld[k])
+				fmt(median(p50[k]), 1), fmt(median(p99[k]), 1), fmt(median(su[k]) + median(ss[k]), 2), (f[2] ~ /^pipe/ ? " (" fmt(median(aux[k]), 2) ")" : ""), fmt(median(srvpct[k]), 0), fmt(median(brk[k]), 2), fmt(median(brkpct[k]), 0), range(idle[k]), range(ld[k])
 		}
 		print ""
 	}
@@ -901,7 +914,9 @@ END {
 	if ((k in seen) && (k2 in seen)) printf "| ssepush p99 ≤ ⅓ nchan p99 at 100 events/s | %s against %s ms: %s × | %s |\n", fmt(median(p99[k]), 2), fmt(median(p99[k2]), 2), ratio(median(p99[k]), median(p99[k2])), (median(p99[k]) * 3 <= median(p99[k2]) ? "**met**" : "**not met**")
 	if ("ssepush" in nm) printf "| ≤ 3 KiB (3072 B) VmRSS per idle client, %s clients | %s B (nchan %s B) | %s |\n", MEMC, fmt(median(mper["ssepush"]), 0), fmt(median(mper["nchan"]), 0), (median(mper["ssepush"]) + 0 <= 3072 ? "**met**" : "**not met**")
 	k = "mq2sse" SUBSEP "mq2sse" SUBSEP 1000 SUBSEP CLIENTS
-	if (k in seen) printf "| mq2sse p99 ≤ 5 ms at 1000 msg/s, %s clients | p99 %s ms (p50 %s; `mqsub \\| ssepush` %s) | %s |\n", CLIENTS, fmt(median(p99[k]), 2), fmt(median(p50[k]), 2), fmt(median(p99["mq2sse" SUBSEP "pipe" SUBSEP 1000 SUBSEP CLIENTS]), 2), (median(p99[k]) + 0 <= 5 && nok[k] == nrun[k] ? "**met**" : "**not met**")
+	kj = "mq2sse" SUBSEP "mq2sse-j" SUBSEP 1000 SUBSEP CLIENTS; kpj = "mq2sse" SUBSEP "pipe-j" SUBSEP 1000 SUBSEP CLIENTS
+	jtxt = (kj in seen) ? sprintf("; JSON records: mq2sse %s, `mqsub -j \\| ssepush -j` %s", fmt(median(p99[kj]), 2), fmt(median(p99[kpj]), 2)) : ""
+	if (k in seen) printf "| mq2sse p99 ≤ 5 ms at 1000 msg/s, %s clients | p99 %s ms (p50 %s; `mqsub \\| ssepush` %s%s) | %s |\n", CLIENTS, fmt(median(p99[k]), 2), fmt(median(p50[k]), 2), fmt(median(p99["mq2sse" SUBSEP "pipe" SUBSEP 1000 SUBSEP CLIENTS]), 2), jtxt, (median(p99[k]) + 0 <= 5 && nok[k] == nrun[k] ? "**met**" : "**not met**")
 	print ""
 }' "$tsv" >>"$report"
 

@@ -21,7 +21,9 @@
  * Events are parsed as text/event-stream: lines end in LF, CR or CRLF; an
  * event is dispatched on a blank line if it has at least one data line;
  * comments and other fields are ignored.  If the first data line of an event
- * begins with "T=<digits>", the digits are taken as microseconds since the
+ * begins with "T=<digits>" (or is a JSON object whose first 64 bytes hold
+ * "payload":"T=<digits>, as in an mqsub -j record), the digits are taken as
+ * microseconds since the
  * epoch (CLOCK_REALTIME) when the event was produced (bench/tspub writes
  * them), and now - T is recorded in a log-linear histogram (exact below
  * 1024 us, then 512 sub-buckets per power of two: under 0.2% error).  "Now"
@@ -74,7 +76,7 @@
 
 #define READ_BUF (256 * 1024)
 #define HDR_MAX 8192
-#define PFX 32 /* bytes of each line kept for parsing */
+#define PFX 64 /* bytes of each line kept for parsing */
 
 /* ------------------------------------------------------------------ time */
 
@@ -346,13 +348,22 @@ line_done(struct client *c)
 			size_t i = 5;
 			if (i < n && p[i] == ' ')
 				i++;
+			/* An mqsub -j record: {"topic":"..","payload":"T=.. */
+			if (i < n && p[i] == '{') {
+				static const char key[] = "\"payload\":\"";
+				const char *k = memmem(
+				    p + i, n - i, key, sizeof key - 1);
+				if (k != NULL)
+					i = (size_t)(k - p) + sizeof key - 1;
+			}
 			if (i + 2 < n && p[i] == 'T' && p[i + 1] == '=' &&
 			    isdigit((unsigned char)p[i + 2])) {
 				int64_t v = 0;
 				for (i += 2;
 				     i < n && isdigit((unsigned char)p[i]); i++)
 					v = v * 10 + (p[i] - '0');
-				c->ts = v;
+				/* Not when the prefix cut the digits. */
+				c->ts = i < n || c->line_len == n ? v : -1;
 			}
 		}
 	}
