@@ -49,8 +49,10 @@
 #            1000 subscribers on this machine, so at 1000/s only ssepush's
 #            absolute figure is judged).  With LAT_SENDMSG=1 (the default) also
 #            "sendmsg": ssepush with MQSSE_NO_URING=1, each round written
-#            with one sendmsg per client instead of one io_uring submission
-#            (not judged: it shows what io_uring changes).
+#            with one sendmsg per client instead of one io_uring submission,
+#            and "nocoalesce": ssepush with MQSSE_COALESCE_US=0, a round for
+#            every event (not judged: they show what each of the two
+#            changes).
 #   memory   VmRSS of the server process (nginx: its worker) after a warm-up
 #            (100 clients for 1 s), then with MEM_CLIENTS (10000) idle
 #            clients connected (and 2 s to settle): (after - before) /
@@ -119,7 +121,9 @@ LAT_RATES=${LAT_RATES:-"1000 100"}
 LAT_SECS=${LAT_SECS:-10}
 NCHAN_LAT_RATES=${NCHAN_LAT_RATES:-100}
 # 1: the latency section also runs "sendmsg", ssepush with MQSSE_NO_URING=1
-# (one sendmsg per client per round instead of one io_uring submission).
+# (one sendmsg per client per round instead of one io_uring submission),
+# and "nocoalesce", ssepush with MQSSE_COALESCE_US=0 (a round for every
+# event however soon after the last, instead of at most one per 1 ms).
 LAT_SENDMSG=${LAT_SENDMSG:-1}
 MEM_CLIENTS=${MEM_CLIENTS:-10000}
 MQ_RATE=${MQ_RATE:-1000}
@@ -432,6 +436,7 @@ run_pubsub() {
 	case $sys in
 	ssepush) start_ssepush "$d" "${extra[@]}" ;;
 	sendmsg) MQSSE_NO_URING=1 start_ssepush "$d" "${extra[@]}" ;;
+	nocoalesce) MQSSE_COALESCE_US=0 start_ssepush "$d" "${extra[@]}" ;;
 	nchan) start_nchan "$d" ;;
 	mq2sse | pipe | mq2sse-j | pipe-j) start_mq "$sys" "$d" ;;
 	esac
@@ -459,7 +464,7 @@ run_pubsub() {
 	l1=$(load1)
 	t0=$EPOCHREALTIME
 	case $sys in
-	ssepush | sendmsg)
+	ssepush | sendmsg | nocoalesce)
 		timeout -s INT "$budget" "$TSPUB" -r "$rate" -n "$count" -s "$SIZE" >&9 2>"$d/pub.err" &
 		pub_pid=$!
 		;;
@@ -676,10 +681,10 @@ for s in $SECTIONS; do
 		for rate in $LAT_RATES; do
 			[ "$rate" -gt 0 ] || continue
 			for run in $(seq 1 "$RUNS"); do
-				# sendmsg last in odd runs, first in even runs.
-				for sys in $(order "$run" "$(order "$run" ssepush nchan)" sendmsg); do
+				# the variants last in odd runs, first in even runs.
+				for sys in $(order "$run" "$(order "$run" ssepush nchan)" "sendmsg nocoalesce"); do
 					[ "$sys" = nchan ] && ! in_list "$rate" "$NCHAN_LAT_RATES" && continue
-					[ "$sys" = sendmsg ] && [ "$LAT_SENDMSG" != 1 ] && continue
+					[ "$sys" = sendmsg ] || [ "$sys" = nocoalesce ] && [ "$LAT_SENDMSG" != 1 ] && continue
 					run_pubsub latency "$sys" "$rate" $((rate * LAT_SECS)) "$run"
 				done
 			done
@@ -777,7 +782,7 @@ function add(arr, key, v, sep) { if (sep == "") sep = " "; if (key in arr) arr[k
 function fmt(v, p) { return v == "" ? "—" : sprintf("%." p "f", v) }
 function ratio(a, b, p) { if (p == "") p = 2; return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%." p "f", a / b) }
 function range(list,    a, n, i, lo, hi) { n = split(list, a, " "); if (!n) return "—"; lo = hi = a[1]; for (i = 2; i <= n; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] }; return lo == hi ? lo : lo "-" hi }
-function name(s) { return s == "pipe" ? "mqsub \\| ssepush" : s == "pipe-j" ? "mqsub -j \\| ssepush -j" : s == "mq2sse-j" ? "mq2sse (JSON records)" : s == "sendmsg" ? "ssepush, MQSSE_NO_URING=1" : s }
+function name(s) { return s == "pipe" ? "mqsub \\| ssepush" : s == "pipe-j" ? "mqsub -j \\| ssepush -j" : s == "mq2sse-j" ? "mq2sse (JSON records)" : s == "sendmsg" ? "ssepush, MQSSE_NO_URING=1" : s == "nocoalesce" ? "ssepush, MQSSE_COALESCE_US=0" : s }
 $1 == "run" {
 	k = $2 SUBSEP $3 SUBSEP $4 SUBSEP $6
 	if (!(k in seen)) { seen[k] = 1; ord[++nk] = k }

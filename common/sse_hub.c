@@ -33,6 +33,13 @@
 #define BLOCK_SIZE (64 * 1024)
 /* Flush at once when this much was published since the last flush. */
 #define FLUSH_BYTES (32 * 1024)
+/*
+ * Otherwise an event that comes less than this long after the last round of
+ * writes waits for the rest of it, and goes out with the others that came
+ * meanwhile: at high rates each client gets one write per interval rather
+ * than one per event (MQSSE_COALESCE_US overrides it; 0: no waiting).
+ */
+#define COALESCE_US 1000
 /* Events kept beyond the history for clients that have not had them. */
 #define RING_SLACK 8192
 /* Writes of a round handed to the kernel together (see common/wbatch.h). */
@@ -124,7 +131,8 @@ struct hub {
 	bool flow_open;
 	struct evbuffer *scratch;
 	struct wbatch *wb;
-	struct event *flush_ev, *tick, *heartbeat;
+	struct event *flush_ev, *tick, *heartbeat, *coal_ev;
+	uint64_t last_flush_us, coalesce_us;
 
 	struct hub_stats st;
 };
@@ -282,6 +290,15 @@ chan_matches(const struct chan *ch, const char *topic)
 		if (topic_matches(ch->filters[i], topic))
 			return true;
 	return false;
+}
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* The loop's cached clock, in ms: no system call per client. */
@@ -642,6 +659,8 @@ flush(struct hub *h)
 	struct chan *ch, *tmp;
 
 	h->flushed = h->bytes;
+	h->last_flush_us = mono_us();
+	evtimer_del(h->coal_ev);
 	/* A channel whose last client is dropped goes away. */
 	TAILQ_FOREACH_SAFE(ch, &h->chans, link, tmp)
 		flush_chan(ch);
@@ -663,6 +682,16 @@ static void
 on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	flush(arg);
+}
+
+/* The coalescing interval is over: a round of writes at the next chance. */
+static void
+on_coalesced(evutil_socket_t fd, short what, void *arg)
+{
+	struct hub *h = arg;
+
+	if (!event_pending(h->flush_ev, EV_TIMEOUT, NULL))
+		event_active(h->flush_ev, EV_TIMEOUT, 0);
 }
 
 /* While a client holds the input up: enforce --client-timeout. */
@@ -732,6 +761,7 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 {
 	struct hub *h = xcalloc(1, sizeof(*h));
 	struct timespec ts;
+	const char *env;
 
 	h->base = base;
 	h->cfg = *cfg;
@@ -752,7 +782,19 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 	h->wb = wbatch_new(BATCH_DEPTH);
 	h->flush_ev = event_new(base, -1, 0, on_flush, h);
 	h->tick = evtimer_new(base, on_tick, h);
-	if (h->scratch == NULL || h->flush_ev == NULL || h->tick == NULL)
+	h->coal_ev = evtimer_new(base, on_coalesced, h);
+	h->coalesce_us = COALESCE_US;
+	if ((env = getenv("MQSSE_COALESCE_US")) != NULL && *env != '\0') {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+
+		if (*end != '\0' || *env == '-' || v > 1000000)
+			diag_die(1,
+			    "MQSSE_COALESCE_US: '%s' is not 0 to 1000000", env);
+		h->coalesce_us = v;
+	}
+	if (h->scratch == NULL || h->flush_ev == NULL || h->tick == NULL ||
+	    h->coal_ev == NULL)
 		diag_die(1, "out of memory");
 	event_priority_set(h->flush_ev, LOOP_PRIO_IDLE);
 	if (cfg->heartbeat_ms > 0) {
@@ -794,6 +836,7 @@ hub_free(struct hub *h)
 	wbatch_free(h->wb);
 	event_free(h->flush_ev);
 	event_free(h->tick);
+	event_free(h->coal_ev);
 	if (h->heartbeat != NULL)
 		event_free(h->heartbeat);
 	free(h);
@@ -837,8 +880,20 @@ hub_publish(struct hub *h, const char *type, size_t type_len, const char *data,
 	h->st.events_in++;
 	if (h->bytes - h->flushed >= FLUSH_BYTES)
 		flush(h);
-	else if (!event_pending(h->flush_ev, EV_TIMEOUT, NULL))
-		event_active(h->flush_ev, EV_TIMEOUT, 0);
+	else if (!event_pending(h->flush_ev, EV_TIMEOUT, NULL) &&
+	    !evtimer_pending(h->coal_ev, NULL)) {
+		uint64_t since = mono_us() - h->last_flush_us;
+
+		if (since < h->coalesce_us) {
+			uint64_t wait = h->coalesce_us - since;
+			struct timeval tv = {(time_t)(wait / 1000000),
+			    (suseconds_t)(wait % 1000000)};
+
+			evtimer_add(h->coal_ev, &tv);
+		} else {
+			event_active(h->flush_ev, EV_TIMEOUT, 0);
+		}
+	}
 	return h->seed + h->seq - 1;
 }
 
@@ -1031,6 +1086,9 @@ hub_close(struct hub *h)
 	struct chan *ch;
 	struct client *c;
 
+	/* What was published and not yet handed out goes first. */
+	if (h->flushed != h->bytes)
+		flush(h);
 	TAILQ_FOREACH(ch, &h->chans, link) {
 		TAILQ_FOREACH(c, &ch->clients, link) {
 			if (c->ended)

@@ -12,7 +12,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sse.sh"
 
-plan 67
+plan 70
 
 require "$SSEPUSH" ssepush
 require "$PYTHON" python3
@@ -608,6 +608,51 @@ sp_start nu 127.0.0.1:0 --no-ui
 is "$(curl -s -o /dev/null -w '%{http_code}' "$sp_url/")" 404 "--no-ui: GET / is 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$sp_url/healthz")" 200 \
     "--no-ui: /healthz still 200"
+
+# --- coalescing: an event soon after a round waits for the next one -------------
+# MQSSE_COALESCE_US=1000000: "second", fed just after "first" went out,
+# goes out 1 s after that round; with the default (1 ms) at once.
+for co in co cd; do
+	if [ "$co" = co ]; then
+		MQSSE_COALESCE_US=1000000
+		export MQSSE_COALESCE_US
+	fi
+	sp_start "$co" 127.0.0.1:0
+	unset MQSSE_COALESCE_US
+	cl "$co" "$sp_url/events"
+	connected "$co" 1
+	printf 'first\n' | feed "$co"
+	wait_for_file '^data: first$' "$T/$co.body" 10
+	t1=$(now_ms)
+	printf 'second\n' | feed "$co"
+	wait_for_file '^data: second$' "$T/$co.body" 10
+	t2=$(now_ms)
+	if [ "$co" = co ]; then
+		if [ $((t2 - t1)) -ge 800 ] && [ $((t2 - t1)) -lt 5000 ]; then
+			ok "MQSSE_COALESCE_US=1000000: an event just after a round goes out with the next, 1 s later ($((t2 - t1)) ms)"
+		else
+			not_ok "MQSSE_COALESCE_US=1000000: an event just after a round goes out with the next, 1 s later ($((t2 - t1)) ms)"
+			diag_file "$T/$co.body"
+		fi
+	elif [ $((t2 - t1)) -lt 500 ]; then
+		ok "default coalescing (1 ms): the same event arrives at once ($((t2 - t1)) ms)"
+	else
+		not_ok "default coalescing (1 ms): the same event arrives at once ($((t2 - t1)) ms)"
+		diag_file "$T/$co.body"
+	fi
+	sp_eof "$co"
+done
+MQSSE_COALESCE_US=abc timeout 10 "$SSEPUSH" -l 127.0.0.1:0 --exit-on-eof \
+    </dev/null >/dev/null 2>"$T/co-bad.err"
+co_status=$?
+if [ "$co_status" = 1 ] &&
+    grep -q "^ssepush: MQSSE_COALESCE_US: 'abc' is not 0 to 1000000$" "$T/co-bad.err"; then
+	ok "MQSSE_COALESCE_US=abc: status 1, 'ssepush: MQSSE_COALESCE_US: 'abc' is not 0 to 1000000'"
+else
+	not_ok "MQSSE_COALESCE_US=abc: status 1, 'ssepush: MQSSE_COALESCE_US: 'abc' is not 0 to 1000000'"
+	diag "status $co_status"
+	diag_file "$T/co-bad.err"
+fi
 
 # --- usage errors -----------------------------------------------------------------
 : >"$T/empty.pem"
