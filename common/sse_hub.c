@@ -1,11 +1,15 @@
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -991,6 +995,7 @@ hub_attach(struct hub *h, struct evhttp_request *req,
 	uint64_t rf_seq = replay_first_all(h);
 	char *host = NULL;
 	ev_uint16_t port = 0;
+	int one = 1;
 
 	c->ch = ch;
 	c->req = req;
@@ -1031,6 +1036,15 @@ hub_attach(struct hub *h, struct evhttp_request *req,
 	bev = evhttp_connection_get_bufferevent(c->evcon);
 	c->tls = bufferevent_openssl_get_ssl(bev) != NULL;
 	c->fd = bufferevent_getfd(bev);
+	/*
+	 * The hub batches by itself (rounds, coalescing); Nagle's algorithm
+	 * on top would hold a round's small write until the client's delayed
+	 * ACK, up to 40 ms (bench/RESULTS.md).
+	 */
+	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ==
+	        -1 &&
+	    h->cfg.verbose)
+		diag_err("%s: TCP_NODELAY: %s", c->peer, strerror(errno));
 	/* A stream is quiet by nature: no read or write timeout. */
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	/*

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/lib/sse.sh"
 . "$top_srcdir/tests/lib/tls.sh"
 
-plan 40
+plan 41
 
 require "$SSEPUSH" ssepush
 require "$SSECAT" ssecat
@@ -330,5 +330,34 @@ for sig in TERM INT; do
 		diag_file "$T/e$sig.err"
 	fi
 done
+
+# --- TCP_NODELAY on each stream's socket -------------------------------------------
+# (the hub batches by itself; Nagle's algorithm would hold a small write
+# until the client's delayed ACK)
+STRACE=$(_tap_find strace)
+if [ -z "$STRACE" ]; then
+	not_ok "TCP_NODELAY on a stream's socket: strace is needed (apt-get install strace)"
+else
+	printf '#!/bin/sh\nexec "%s" -f -qq -e trace=setsockopt -o "%s" "%s" "$@"\n' \
+	    "$STRACE" "$T/nd.strace" "$SSEPUSH" >"$T/nd-ssepush"
+	chmod +x "$T/nd-ssepush"
+	nd_ssepush=$SSEPUSH
+	SSEPUSH=$T/nd-ssepush
+	sp_start nd 127.0.0.1:0 --exit-on-eof
+	SSEPUSH=$nd_ssepush
+	cl nd "$sp_url/events"
+	connected nd 1
+	printf 'x\n' | feed nd
+	wait_for_file '^data: x$' "$T/nd.body" 10
+	sp_eof nd
+	wait_exit "$sp_pid" 10
+	if grep -Eq 'setsockopt\([0-9]+, (SOL_TCP|IPPROTO_TCP), TCP_NODELAY, \[1\], 4\) = 0' \
+	    "$T/nd.strace"; then
+		ok "TCP_NODELAY is set on a stream's socket"
+	else
+		not_ok "TCP_NODELAY is set on a stream's socket"
+		diag_file "$T/nd.strace"
+	fi
+fi
 
 done_testing
