@@ -123,7 +123,7 @@ NCHAN_LAT_RATES=${NCHAN_LAT_RATES:-100}
 # 1: the latency section also runs "sendmsg", ssepush with MQSSE_NO_URING=1
 # (one sendmsg per client per round instead of one io_uring submission),
 # and "nocoalesce", ssepush with MQSSE_COALESCE_US=0 (a round for every
-# event however soon after the last, instead of at most one per 1 ms).
+# event however soon after the last, instead of at most one per 2 ms).
 LAT_SENDMSG=${LAT_SENDMSG:-1}
 MEM_CLIENTS=${MEM_CLIENTS:-10000}
 MQ_RATE=${MQ_RATE:-1000}

@@ -43,7 +43,7 @@
  * meanwhile: at high rates each client gets one write per interval rather
  * than one per event (MQSSE_COALESCE_US overrides it; 0: no waiting).
  */
-#define COALESCE_US 1000
+#define COALESCE_US 2000
 /* Events kept beyond the history for clients that have not had them. */
 #define RING_SLACK 8192
 /* Writes of a round handed to the kernel together (see common/wbatch.h). */

@@ -611,7 +611,7 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$sp_url/healthz")" 200 \
 
 # --- coalescing: an event soon after a round waits for the next one -------------
 # MQSSE_COALESCE_US=1000000: "second", fed just after "first" went out,
-# goes out 1 s after that round; with the default (1 ms) at once.
+# goes out 1 s after that round; with the default (2 ms) at once.
 for co in co cd; do
 	if [ "$co" = co ]; then
 		MQSSE_COALESCE_US=1000000
@@ -635,9 +635,9 @@ for co in co cd; do
 			diag_file "$T/$co.body"
 		fi
 	elif [ $((t2 - t1)) -lt 500 ]; then
-		ok "default coalescing (1 ms): the same event arrives at once ($((t2 - t1)) ms)"
+		ok "default coalescing (2 ms): the same event arrives at once ($((t2 - t1)) ms)"
 	else
-		not_ok "default coalescing (1 ms): the same event arrives at once ($((t2 - t1)) ms)"
+		not_ok "default coalescing (2 ms): the same event arrives at once ($((t2 - t1)) ms)"
 		diag_file "$T/$co.body"
 	fi
 	sp_eof "$co"
