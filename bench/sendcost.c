@@ -50,11 +50,12 @@ die(const char *what)
 int
 main(void)
 {
-	static const char msg[] = "20\r\ndata: T=1732280000000000 xxxxxx\n\n\r\n";
+	static const char msg[] =
+	    "20\r\ndata: T=1732280000000000 xxxxxx\n\n\r\n";
 	size_t ml = sizeof msg - 1;
 	int cl[N], sv[N];
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof a;
 	double t0;
 
@@ -88,7 +89,8 @@ main(void)
 		static struct epoll_event ev[1024];
 		static char b[65536];
 		for (int i = 0; i < N; i++) {
-			struct epoll_event e = {.events = EPOLLIN, .data.fd = cl[i]};
+			struct epoll_event e = {
+			    .events = EPOLLIN, .data.fd = cl[i]};
 			epoll_ctl(ep, EPOLL_CTL_ADD, cl[i], &e);
 		}
 		for (;;) {
@@ -122,8 +124,8 @@ main(void)
 					for (int i = 0; i < N; i++) {
 						struct io_uring_sqe *s =
 						    io_uring_get_sqe(&ring);
-						io_uring_prep_send(s, sv[i], msg,
-						    ml, MSG_DONTWAIT);
+						io_uring_prep_send(s, sv[i],
+						    msg, ml, MSG_DONTWAIT);
 					}
 					io_uring_submit_and_wait(&ring, N);
 					io_uring_for_each_cqe(&ring, h, c)

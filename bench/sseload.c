@@ -351,8 +351,8 @@ line_done(struct client *c)
 			/* An mqsub -j record: {"topic":"..","payload":"T=.. */
 			if (i < n && p[i] == '{') {
 				static const char key[] = "\"payload\":\"";
-				const char *k = memmem(
-				    p + i, n - i, key, sizeof key - 1);
+				const char *k =
+				    memmem(p + i, n - i, key, sizeof key - 1);
 				if (k != NULL)
 					i = (size_t)(k - p) + sizeof key - 1;
 			}

@@ -32,7 +32,8 @@ void loop_signals_free(struct loop_signals *s);
  */
 noreturn void loop_reraise(int signo);
 
-/* Milliseconds on the monotonic clock. */
+/* Milliseconds, and microseconds, on the monotonic clock. */
 uint64_t loop_now_ms(void);
+uint64_t loop_now_us(void);
 
 #endif

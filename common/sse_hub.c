@@ -20,6 +20,7 @@
 
 #include "common/diag.h"
 #include "common/loop.h"
+#include "common/opt.h"
 #include "common/sse_emit.h"
 #include "common/sse_hub.h"
 #include "common/topic.h"
@@ -296,15 +297,6 @@ chan_matches(const struct chan *ch, const char *topic)
 	return false;
 }
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* The loop's cached clock, in ms: no system call per client. */
 static uint64_t
 cached_ms(struct hub *h)
@@ -500,26 +492,60 @@ send_chunk(struct client *c)
 }
 
 /*
- * Add references to entries [FROM, TO) of CH to BUF: one per run of
- * adjacent bytes (for the all channel, one per block). Returns the bytes.
+ * Call FN(ARG, FIRST, LAST) for each run of adjacent bytes of entries
+ * [FROM, TO) of CH, in order (for the all channel, one run per block); FIRST
+ * and LAST are the run's first and last entry. Runs are known from their
+ * end, so they are found from the last one back. Returns false, without
+ * calling FN, when there are more than MAX runs.
+ */
+static bool
+each_run(const struct chan *ch, uint64_t from, uint64_t to, size_t max,
+    void (*fn)(void *arg, const struct hev *first, const struct hev *last),
+    void *arg)
+{
+	const struct hev *last;
+	uint64_t r;
+
+	if (from >= to)
+		return true;
+	if (max == 0)
+		return false;
+	last = at(ch, to - 1);
+	r = last->run > from ? last->run : from;
+	if (!each_run(ch, from, r, max - 1, fn, arg))
+		return false;
+	fn(arg, at(ch, r), last);
+	return true;
+}
+
+struct add_ctx {
+	struct evbuffer *buf;
+	uint64_t bytes;
+};
+
+static void
+add_run(void *arg, const struct hev *first, const struct hev *last)
+{
+	struct add_ctx *a = arg;
+	size_t len = last->off + last->len - first->off;
+
+	first->b->refs++;
+	evbuffer_add_reference(
+	    a->buf, first->b->data + first->off, len, chain_done, first->b);
+	a->bytes += len;
+}
+
+/*
+ * Add references to entries [FROM, TO) of CH to BUF, one per run. Returns
+ * the bytes.
  */
 static uint64_t
 add_range(struct chan *ch, struct evbuffer *buf, uint64_t from, uint64_t to)
 {
-	uint64_t r, n;
-	const struct hev *first, *last;
+	struct add_ctx a = {buf, 0};
 
-	if (from >= to)
-		return 0;
-	/* The last run first (runs are known from their end), then before. */
-	last = at(ch, to - 1);
-	r = last->run > from ? last->run : from;
-	n = add_range(ch, buf, from, r);
-	first = at(ch, r);
-	first->b->refs++;
-	evbuffer_add_reference(buf, first->b->data + first->off,
-	    last->off + last->len - first->off, chain_done, first->b);
-	return n + (last->off + last->len - first->off);
+	each_run(ch, from, to, SIZE_MAX, add_run, &a);
+	return a.bytes;
 }
 
 /* Hand C everything from its position to the head, in one write. */
@@ -537,30 +563,19 @@ deliver(struct client *c)
 	set_behind(c, unsent(c) > HUB_WINDOW);
 }
 
-/*
- * Point IOV at entries [FROM, TO) of CH, one iovec per run of adjacent
- * bytes. Returns the iovecs used, or -1 when more than MAX are needed.
- */
-static int
-range_iov(const struct chan *ch, struct iovec *iov, int max, uint64_t from,
-    uint64_t to)
-{
-	uint64_t r;
+struct iov_ctx {
+	struct iovec *iov;
 	int n;
-	const struct hev *first, *last;
+};
 
-	if (from >= to)
-		return 0;
-	if (max <= 0)
-		return -1;
-	last = at(ch, to - 1);
-	r = last->run > from ? last->run : from;
-	if ((n = range_iov(ch, iov, max - 1, from, r)) < 0)
-		return -1;
-	first = at(ch, r);
-	iov[n].iov_base = first->b->data + first->off;
-	iov[n].iov_len = last->off + last->len - first->off;
-	return n + 1;
+static void
+iov_run(void *arg, const struct hev *first, const struct hev *last)
+{
+	struct iov_ctx *v = arg;
+
+	v->iov[v->n].iov_base = first->b->data + first->off;
+	v->iov[v->n].iov_len = last->off + last->len - first->off;
+	v->n++;
 }
 
 static void on_sent(void *arg, ssize_t res, void *ctx);
@@ -578,6 +593,7 @@ queue(struct client *c)
 	struct hub *h = ch->h;
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
 	struct iovec *iov;
+	struct iov_ctx v = {NULL, 0};
 	uint64_t len;
 	int n;
 
@@ -589,8 +605,10 @@ queue(struct client *c)
 		if ((iov = wbatch_iov(h->wb, WRITE_IOV)) == NULL)
 			return false;
 	}
-	if ((n = range_iov(ch, iov + 1, WRITE_IOV - 2, c->next, ch->head)) < 0)
+	v.iov = iov + 1;
+	if (!each_run(ch, c->next, ch->head, WRITE_IOV - 2, iov_run, &v))
 		return false;
+	n = v.n;
 	len = ch->bytes - start_of(ch, c->next);
 	iov[0].iov_base = c->hdr;
 	iov[0].iov_len = chunk_header(c, len);
@@ -663,7 +681,7 @@ flush(struct hub *h)
 	struct chan *ch, *tmp;
 
 	h->flushed = h->bytes;
-	h->last_flush_us = mono_us();
+	h->last_flush_us = loop_now_us();
 	evtimer_del(h->coal_ev);
 	/* A channel whose last client is dropped goes away. */
 	TAILQ_FOREACH_SAFE(ch, &h->chans, link, tmp)
@@ -766,6 +784,7 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 	struct hub *h = xcalloc(1, sizeof(*h));
 	struct timespec ts;
 	const char *env;
+	char err[128];
 
 	h->base = base;
 	h->cfg = *cfg;
@@ -788,15 +807,10 @@ hub_new(struct event_base *base, const struct hub_cfg *cfg,
 	h->tick = evtimer_new(base, on_tick, h);
 	h->coal_ev = evtimer_new(base, on_coalesced, h);
 	h->coalesce_us = COALESCE_US;
-	if ((env = getenv("MQSSE_COALESCE_US")) != NULL && *env != '\0') {
-		char *end;
-		unsigned long long v = strtoull(env, &end, 10);
-
-		if (*end != '\0' || *env == '-' || v > 1000000)
-			diag_die(1,
-			    "MQSSE_COALESCE_US: '%s' is not 0 to 1000000", env);
-		h->coalesce_us = v;
-	}
+	if ((env = getenv("MQSSE_COALESCE_US")) != NULL && *env != '\0' &&
+	    opt_parse_uint(
+	        env, 0, 1000000, &h->coalesce_us, err, sizeof(err)) == -1)
+		diag_die(1, "MQSSE_COALESCE_US: %s", err);
 	if (h->scratch == NULL || h->flush_ev == NULL || h->tick == NULL ||
 	    h->coal_ev == NULL)
 		diag_die(1, "out of memory");
@@ -886,7 +900,7 @@ hub_publish(struct hub *h, const char *type, size_t type_len, const char *data,
 		flush(h);
 	else if (!event_pending(h->flush_ev, EV_TIMEOUT, NULL) &&
 	    !evtimer_pending(h->coal_ev, NULL)) {
-		uint64_t since = mono_us() - h->last_flush_us;
+		uint64_t since = loop_now_us() - h->last_flush_us;
 
 		if (since < h->coalesce_us) {
 			uint64_t wait = h->coalesce_us - since;

@@ -26,6 +26,7 @@ struct wbatch {
 	struct iovec *iov;  /* the arena: every write's iovecs */
 	struct msghdr *msg; /* one per write, pointing into the arena */
 	void **arg;
+	int *fd;
 	ssize_t *res;
 	bool running;
 #ifdef HAVE_LIBURING
@@ -106,8 +107,7 @@ uring_run(struct wbatch *wb)
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&wb->ring);
 
 		/* The ring holds DEPTH entries and the batch no more. */
-		io_uring_prep_sendmsg(
-		    sqe, (int)(intptr_t)wb->res[i], &wb->msg[i], SEND_FLAGS);
+		io_uring_prep_sendmsg(sqe, wb->fd[i], &wb->msg[i], SEND_FLAGS);
 		io_uring_sqe_set_data64(sqe, i);
 	}
 	while (reaped < wb->n) {
@@ -144,6 +144,7 @@ wbatch_new(unsigned depth)
 	wb->iov = xcalloc(wb->niov, sizeof(*wb->iov));
 	wb->msg = xcalloc(depth, sizeof(*wb->msg));
 	wb->arg = xcalloc(depth, sizeof(*wb->arg));
+	wb->fd = xcalloc(depth, sizeof(*wb->fd));
 	wb->res = xcalloc(depth, sizeof(*wb->res));
 #ifdef HAVE_LIBURING
 	wb->uring = uring_init(wb);
@@ -163,6 +164,7 @@ wbatch_free(struct wbatch *wb)
 	free(wb->iov);
 	free(wb->msg);
 	free(wb->arg);
+	free(wb->fd);
 	free(wb->res);
 	free(wb);
 }
@@ -198,8 +200,7 @@ wbatch_add(struct wbatch *wb, int fd, int iovcnt, void *arg)
 	m->msg_iovlen = (size_t)iovcnt;
 	wb->iov_used += (size_t)iovcnt;
 	wb->arg[wb->n] = arg;
-	/* The descriptor waits in the result slot until the run. */
-	wb->res[wb->n] = fd;
+	wb->fd[wb->n] = fd;
 	wb->n++;
 }
 
@@ -225,8 +226,7 @@ wbatch_run(struct wbatch *wb, wbatch_done_fn done, void *ctx)
 			ssize_t r;
 
 			do
-				r = sendmsg(
-				    (int)wb->res[i], &wb->msg[i], SEND_FLAGS);
+				r = sendmsg(wb->fd[i], &wb->msg[i], SEND_FLAGS);
 			while (r == -1 && errno == EINTR);
 			wb->res[i] = r >= 0 ? r : -errno;
 		}

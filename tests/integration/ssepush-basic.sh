@@ -646,10 +646,10 @@ MQSSE_COALESCE_US=abc timeout 10 "$SSEPUSH" -l 127.0.0.1:0 --exit-on-eof \
     </dev/null >/dev/null 2>"$T/co-bad.err"
 co_status=$?
 if [ "$co_status" = 1 ] &&
-    grep -q "^ssepush: MQSSE_COALESCE_US: 'abc' is not 0 to 1000000$" "$T/co-bad.err"; then
-	ok "MQSSE_COALESCE_US=abc: status 1, 'ssepush: MQSSE_COALESCE_US: 'abc' is not 0 to 1000000'"
+    grep -q "^ssepush: MQSSE_COALESCE_US: not a number: 'abc'$" "$T/co-bad.err"; then
+	ok "MQSSE_COALESCE_US=abc: status 1, 'ssepush: MQSSE_COALESCE_US: not a number: 'abc''"
 else
-	not_ok "MQSSE_COALESCE_US=abc: status 1, 'ssepush: MQSSE_COALESCE_US: 'abc' is not 0 to 1000000'"
+	not_ok "MQSSE_COALESCE_US=abc: status 1, 'ssepush: MQSSE_COALESCE_US: not a number: 'abc''"
 	diag "status $co_status"
 	diag_file "$T/co-bad.err"
 fi
